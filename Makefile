@@ -1,0 +1,34 @@
+# One venv (.venv) and one node_modules for everything; both are (re)built only when their inputs change.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+export DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY := 1
+
+.PHONY: test lint pytest demo bench install
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade 'pip>=24'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+pytest: install
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test: lint pytest
+
+demo: install
+	$(VENV)/bin/mlgate demo
+
+bench: install
+	$(PY) benchmarks/run.py
