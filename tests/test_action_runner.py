@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import textwrap
@@ -349,6 +350,29 @@ def test_github_variables_and_event_file(make_action, run_action: ActionBench, m
     }
 
 
+def test_the_test_suites_virtualenv_is_not_on_the_runners_path(
+    make_action, run_action: ActionBench, monkeypatch, tmp_path: Path
+) -> None:
+    fake_venv = tmp_path / "venv"
+    (fake_venv / "bin").mkdir(parents=True)
+    (fake_venv / "bin" / "only-in-venv").write_text("#!/bin/sh\necho leaked\n")
+    (fake_venv / "bin" / "only-in-venv").chmod(0o755)
+    monkeypatch.setenv("VIRTUAL_ENV", str(fake_venv))
+    monkeypatch.setenv("PATH", f"{fake_venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    action = steps_action(
+        make_action,
+        """
+        - id: probe
+          shell: bash
+          run: |
+            echo "found=$(command -v only-in-venv || echo none)|${VIRTUAL_ENV:-unset}|${PYTHONPATH:-unset}" \\
+              >> "$GITHUB_OUTPUT"
+        """,
+    )
+    assert run_action(action).step("probe").outputs["found"] == "none|unset|unset"
+
+
 def test_sha_defaults_to_the_workspace_head(make_action, run_action: ActionBench) -> None:
     workspace = run_action.workspace
     subprocess.run(["git", "init", "-q", str(workspace)], check=True)
@@ -583,6 +607,34 @@ def test_stop_commands_and_disabled_commands(make_action, run_action: ActionBenc
     assert not result.ok
 
 
+def test_deprecated_set_output_still_works_with_a_warning(make_action, run_action: ActionBench) -> None:
+    action = steps_action(make_action, "- id: old\n  shell: bash\n  run: echo '::set-output name=v::a%0Ab'\n")
+    result = run_action(action)
+    assert result.step("old").outputs == {"v": "a\nb"}
+    assert "`set-output` command is deprecated" in result.annotations_of("warning")[0].message
+
+
+def test_yaml_scalars_become_strings_like_on_github(make_action, run_action: ActionBench) -> None:
+    action = steps_action(
+        make_action,
+        """
+        - if: false
+          shell: bash
+          run: echo never
+        - id: env
+          shell: bash
+          env:
+            NUMBER: 1.50
+            FLAG: true
+            WORD: yes
+          run: echo "v=$NUMBER|$FLAG|$WORD" >> "$GITHUB_OUTPUT"
+        """,
+    )
+    result = run_action(action)
+    assert result.steps[0].outcome == "skipped"
+    assert result.step("env").outputs == {"v": "1.5|true|yes"}
+
+
 # ---------------------------------------------------------------------------------------------------
 # uses: recorders
 
@@ -758,6 +810,14 @@ def test_single_file_upload_and_download(make_action, run_action: ActionBench) -
             path: fetched/all
         - uses: actions/download-artifact@v4
           with:
+            pattern: no*
+            path: fetched/filtered
+        - uses: actions/download-artifact@v4
+          with:
+            merge-multiple: true
+            path: fetched/merged
+        - uses: actions/download-artifact@v4
+          with:
             name: absent
         """,
     )
@@ -768,6 +828,8 @@ def test_single_file_upload_and_download(make_action, run_action: ActionBench) -
         fetched / "all" / "notes" / "model.pkl"
     ).exists()
     assert result.step("one").outputs["download-path"] == str(fetched / "one")
+    assert [p.name for p in (fetched / "filtered").iterdir()] == ["notes"]
+    assert [p.name for p in (fetched / "merged").iterdir()] == ["model.pkl"]
     assert not result.ok
     assert "Artifact not found for name: absent" in result.annotations_of("error")[0].message
 

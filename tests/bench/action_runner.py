@@ -34,6 +34,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -71,6 +72,15 @@ from bench.gh_expressions import (
     to_str,
 )
 from bench.gh_glob import GlobError, hash_files
+from bench.workflow_commands import (
+    DEPRECATED_COMMAND,
+    DISABLED_COMMAND,
+    SecretMasker,
+    int_property,
+    parse_command,
+    parse_file_command,
+    split_lines,
+)
 
 __all__ = [
     "ActionDefinitionError",
@@ -108,6 +118,7 @@ _OUTPUT_KEYS = frozenset({"description", "value"})
 _ACTION_KEYS = frozenset({"name", "author", "description", "inputs", "outputs", "runs", "branding"})
 # Variables of the machine running the tests that must not leak into the simulated runner.
 _HOST_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "STATE_")
+_HOST_VARIABLES = frozenset({"CI", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"})
 # github context keys the runner exports as GITHUB_<KEY> (its allowlist; `token` is not among them).
 _EXPORTED_GITHUB_KEYS = (
     "action",
@@ -492,151 +503,23 @@ def load_action(action: Path | str) -> ActionSpec:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Workflow commands, masking, file commands
-
-
-class _Masker:
-    def __init__(self) -> None:
-        self.secrets: set[str] = set()
-
-    def add(self, secret: str) -> None:
-        if secret:
-            self.secrets.add(secret)
-
-    def mask(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
-
-
-_COMMANDS = frozenset(
-    {
-        "add-mask",
-        "add-matcher",
-        "remove-matcher",
-        "debug",
-        "notice",
-        "warning",
-        "error",
-        "group",
-        "endgroup",
-        "echo",
-        "stop-commands",
-        "set-output",
-        "save-state",
-        "set-env",
-        "add-path",
-    }
-)
-_DEPRECATED_COMMAND = (
-    "The `{name}` command is deprecated and will be disabled soon. Please upgrade to using Environment "
-    "Files. For more information see: "
-    "https://github.blog/changelog/2022-10-11-github-actions-deprecating-save-state-and-set-output-commands/"
-)
-_DISABLED_COMMAND = (
-    "The `{name}` command is disabled. Please upgrade to using Environment Files or opt into unsecure "
-    "command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`. "
-    "For more information see: "
-    "https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/"
-)
-
-
-def _unescape(text: str, mapping: tuple[tuple[str, str], ...]) -> str:
-    for escaped, char in mapping:
-        text = text.replace(escaped, char)
-    return text
-
-
-_DATA_ESCAPES = (("%0D", "\r"), ("%0A", "\n"), ("%25", "%"))
-_PROPERTY_ESCAPES = (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%"))
-_V1_ESCAPES = (("%3B", ";"), ("%0D", "\r"), ("%0A", "\n"), ("%5D", "]"), ("%25", "%"))
-
-
-@dataclass(frozen=True)
-class _Command:
-    name: str
-    properties: dict[str, str]
-    data: str
-
-
-def _parse_command(line: str) -> _Command | None:
-    """`::name k=v,k=v::data` (and the legacy `##[name k=v;k=v]data`), as ActionCommand parses them."""
-    text = line.lstrip()
-    if text.startswith("::"):
-        end = text.find("::", 2)
-        if end < 0:
-            return None
-        info, separator, escapes, data = text[2:end], ",", _PROPERTY_ESCAPES, text[end + 2 :]
-        data_escapes = _DATA_ESCAPES
-    elif text.startswith("##["):
-        end = text.find("]", 3)
-        if end < 0:
-            return None
-        info, separator, escapes, data = text[3:end], ";", _V1_ESCAPES, text[end + 1 :]
-        data_escapes = _V1_ESCAPES
-    else:
-        return None
-    name, _, properties_text = info.partition(" ")
-    if name not in _COMMANDS:
-        return None
-    properties = {}
-    for item in properties_text.strip().split(separator):
-        key, _, value = item.partition("=")
-        if key and value:
-            properties[key] = _unescape(value, escapes)
-    return _Command(name, properties, _unescape(data, data_escapes))
-
-
-def _int_property(properties: Mapping[str, str], name: str) -> int | None:
-    value = properties.get(name, "")
-    return int(value) if value.strip().lstrip("-").isdigit() else None
-
-
-def _parse_file_command(text: str, kind: str) -> dict[str, str]:
-    """$GITHUB_OUTPUT / $GITHUB_ENV: `name=value` lines and `name<<DELIMITER` heredocs (LF ends lines)."""
-    values: dict[str, str] = {}
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        if not line:
-            continue
-        equals, heredoc = line.find("="), line.find("<<")
-        if equals >= 0 and (heredoc < 0 or equals < heredoc):
-            name, value = line.split("=", 1)
-            if not name:
-                raise ValueError(f"Invalid {kind} format '{line}'. Name must not be empty")
-            values[name] = value
-        elif heredoc >= 0:
-            name, delimiter = line.split("<<", 1)
-            if not name or not delimiter:
-                raise ValueError(
-                    f"Invalid {kind} format '{line}'. Name must not be empty and delimiter must not be empty"
-                )
-            body: list[str] = []
-            while index < len(lines) and lines[index] != delimiter:
-                body.append(lines[index])
-                index += 1
-            if index >= len(lines):
-                raise ValueError(f"Invalid value. Matching delimiter not found '{delimiter}'")
-            index += 1
-            values[name] = "\n".join(body)
-        else:
-            raise ValueError(f"Invalid {kind} format '{line}'")
-    return values
-
-
-# ---------------------------------------------------------------------------------------------------
 # Running
 
 
 def _host_environment() -> dict[str, str]:
-    return {
-        key: value for key, value in os.environ.items() if not key.startswith(_HOST_PREFIXES) and key != "CI"
+    """The test machine's environment minus what a GitHub runner would not have: GITHUB_*/RUNNER_*...
+    variables, and the test suite's own virtualenv, so an action cannot pass by using our installation."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(_HOST_PREFIXES) and key not in _HOST_VARIABLES
     }
+    virtualenvs = {os.environ.get("VIRTUAL_ENV"), sys.prefix if sys.prefix != sys.base_prefix else None}
+    venv_bins = {os.path.join(venv, "bin") for venv in virtualenvs if venv}
+    entries = environment.get("PATH", "").split(os.pathsep)
+    kept = [entry for entry in entries if os.path.normpath(entry) not in venv_bins]
+    environment["PATH"] = os.pathsep.join(kept)
+    return environment
 
 
 def _runner_arch() -> str:
@@ -724,14 +607,6 @@ def _input_value(name: str, value: object) -> str:
     raise ActionInputError(f"input {name!r}: values are strings (or bool/number), got {type(value).__name__}")
 
 
-def _split_lines(text: str) -> list[str]:
-    """Lines as the runner reads them (.NET ReadLine: CR, LF or CRLF ends a line)."""
-    lines = re.split(r"\r\n|\r|\n", text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
 class _StepFailed(Exception):
     """Ends the current step with outcome failure; the message becomes an error annotation."""
 
@@ -753,7 +628,7 @@ class _Run:
     deadline: float
     timeout: float
     inputs: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
-    masker: _Masker = field(default_factory=_Masker)
+    masker: SecretMasker = field(default_factory=SecretMasker)
     global_env: dict[str, str] = field(default_factory=dict)
     prepend_path: list[str] = field(default_factory=list)
     steps_context: dict[str, CaseInsensitiveDict] = field(default_factory=dict)
@@ -832,10 +707,10 @@ class _Run:
                 step=step,
                 title=properties.get("title"),
                 file=properties.get("file"),
-                line=_int_property(properties, "line"),
-                end_line=_int_property(properties, "endLine"),
-                col=_int_property(properties, "col"),
-                end_column=_int_property(properties, "endColumn"),
+                line=int_property(properties, "line"),
+                end_line=int_property(properties, "endLine"),
+                col=int_property(properties, "col"),
+                end_column=int_property(properties, "endColumn"),
             )
         )
 
@@ -937,12 +812,12 @@ class _Run:
         return value
 
     def process_file_commands(self, files: Mapping[str, Path], result: StepResult) -> dict[str, str]:
-        for name, value in _parse_file_command(files["env"].read_text(encoding="utf-8"), "env").items():
+        for name, value in parse_file_command(files["env"].read_text(encoding="utf-8"), "env").items():
             self.global_env[name] = value
         for line in re.split(r"\r\n|\r|\n", files["path"].read_text(encoding="utf-8")):
             if line:
                 self.prepend_path = [entry for entry in self.prepend_path if entry != line] + [line]
-        outputs = _parse_file_command(files["output"].read_text(encoding="utf-8"), "output")
+        outputs = parse_file_command(files["output"].read_text(encoding="utf-8"), "output")
         summary = files["step_summary"].read_bytes()
         if len(summary) > SUMMARY_LIMIT:
             self.annotate(
@@ -953,7 +828,7 @@ class _Run:
             )
         elif summary:
             text = summary.decode("utf-8", errors="replace")
-            result.summary = "".join(self.masker.mask(line) + "\n" for line in _split_lines(text))
+            result.summary = "".join(self.masker.mask(line) + "\n" for line in split_lines(text))
         return outputs
 
     # -- uses: recorders ----------------------------------------------------------------------------
@@ -1025,7 +900,7 @@ class _Run:
             )
         exit_code, output = self.execute(argv, working_directory, env, step)
         result.exit_code = exit_code
-        self.process_output(_split_lines(output.decode("utf-8", errors="replace")), step, result, lines)
+        self.process_output(split_lines(output.decode("utf-8", errors="replace")), step, result, lines)
         if exit_code != 0:
             raise _StepFailed(f"Process completed with exit code {exit_code}.")
 
@@ -1128,7 +1003,7 @@ class _Run:
                 else:
                     lines.append(self.masker.mask(line))
                 continue
-            command = _parse_command(line)
+            command = parse_command(line)
             if command is None:
                 lines.append(self.masker.mask(line))
                 continue
@@ -1143,7 +1018,7 @@ class _Run:
             elif name == "stop-commands":
                 stop_token = data or None
             elif name in ("set-output", "save-state"):
-                message = _DEPRECATED_COMMAND.format(name=name)
+                message = DEPRECATED_COMMAND.format(name=name)
                 lines.append(f"##[warning]{message}")
                 self.annotate("warning", message, label)
                 if name == "set-output" and command.properties.get("name"):
@@ -1152,7 +1027,7 @@ class _Run:
                 # Like the runner: the command fails the step, later output is still processed.
                 message = (
                     f"Unable to process command '{line.strip()}' successfully. "
-                    + _DISABLED_COMMAND.format(name=name)
+                    + DISABLED_COMMAND.format(name=name)
                 )
                 lines.append(self.masker.mask(f"##[error]{message}"))
                 self.annotate("error", message, label)
