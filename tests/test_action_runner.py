@@ -128,6 +128,8 @@ def test_outputs_map_step_outputs_through_value_expressions(make_action, run_act
           run: |
             echo "n=41" >> "$GITHUB_OUTPUT"
             echo "label=Ready" >> "$GITHUB_OUTPUT"
+            echo "Case=first" >> "$GITHUB_OUTPUT"
+            echo "CASE=second" >> "$GITHUB_OUTPUT"
         """,
         header="""
         outputs:
@@ -143,11 +145,20 @@ def test_outputs_map_step_outputs_through_value_expressions(make_action, run_act
           missing:
             description: unknown step
             value: ${{ steps.nope.outputs.x }}
+          case:
+            description: output names ignore case, the last value wins
+            value: ${{ steps.calc.outputs.case }}
         """,
     )
     result = run_action(action)
-    assert result.outputs == {"next": "41+1", "ready": "true", "outcome": "success/success", "missing": ""}
-    assert result.step("calc").outputs == {"n": "41", "label": "Ready"}
+    assert result.outputs == {
+        "next": "41+1",
+        "ready": "true",
+        "outcome": "success/success",
+        "missing": "",
+        "case": "second",
+    }
+    assert result.step("calc").outputs == {"n": "41", "label": "Ready", "Case": "first", "CASE": "second"}
 
 
 def test_expressions_in_run_env_and_name(make_action, run_action: ActionBench) -> None:

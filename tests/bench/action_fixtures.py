@@ -1,7 +1,7 @@
 """pytest fixtures for running composite actions through bench.action_runner.
 
-    def test_setup(run_action, action_path):
-        result = run_action(action_path("setup"), {"version": "0.1.0"})
+    def test_setup(run_action):
+        result = run_action(REPO_ROOT / "actions" / "setup", {"version": "0.1.0"})
         assert result.ok, result.log
 
 `run_action` is bound to fresh per-test directories laid out like a GitHub runner: the workspace, the
@@ -11,7 +11,7 @@ cache. Every call in a test shares them (one job), so an action can use what an 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +71,3 @@ def run_action_fixture(tmp_path: Path) -> ActionBench:
     for directory in directories.values():
         directory.mkdir(parents=True)
     return ActionBench(**directories)
-
-
-@pytest.fixture
-def action_path() -> Callable[..., Path]:
-    """action_path("setup") -> <repo>/actions/setup; action_path() -> the repository's root action."""
-
-    def locate(name: str | None = None) -> Path:
-        return REPO_ROOT if name is None else REPO_ROOT / "actions" / name
-
-    return locate

@@ -83,6 +83,8 @@ from bench.workflow_commands import (
 )
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_TOKEN",
     "ActionDefinitionError",
     "ActionInputError",
     "ActionResult",
@@ -279,7 +281,6 @@ class _Input:
 
 @dataclass(frozen=True)
 class _Step:
-    number: int
     id: str | None
     where: str  # "runs.steps[2] (id 'x')" for messages
     context_name: str  # GITHUB_ACTION / github.action
@@ -434,7 +435,6 @@ class _Loader:
             raise type(error)(f"{self.path}: {where}.if: {error}") from error
         continue_on_error = raw.get("continue-on-error", False)
         common = {
-            "number": number,
             "id": step_id,
             "where": where,
             "name": self.template(raw["name"], f"{where}.name") if "name" in raw else None,
@@ -784,7 +784,7 @@ class _Run:
         if step.id:
             self.steps_context[step.id] = CaseInsensitiveDict(
                 [
-                    ("outputs", CaseInsensitiveDict(list(outputs.items()))),
+                    ("outputs", CaseInsensitiveDict(list(outputs.items()), replace=True)),
                     ("outcome", result.outcome),
                     ("conclusion", result.conclusion),
                 ]
@@ -975,18 +975,26 @@ class _Run:
                         break
                     chunks.append(chunk)
                 elif process.poll() is not None:
-                    os.set_blocking(descriptor, False)
-                    try:
-                        while chunk := os.read(descriptor, 65536):
-                            chunks.append(chunk)
-                    except BlockingIOError:
-                        pass
+                    chunks.extend(self.drain(descriptor))
                     break
         try:
             process.wait(timeout=max(self.deadline - time.monotonic(), 0))
         except subprocess.TimeoutExpired:
             return None
         return b"".join(chunks)
+
+    @staticmethod
+    def drain(descriptor: int, max_reads: int = 64) -> list[bytes]:
+        """What is already buffered in the pipe, without waiting for a writer that is still running."""
+        os.set_blocking(descriptor, False)
+        chunks = []
+        with contextlib.suppress(BlockingIOError):
+            for _ in range(max_reads):
+                chunk = os.read(descriptor, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        return chunks
 
     @staticmethod
     def kill_group(process_group: int) -> None:

@@ -79,13 +79,19 @@ def fold_case(text: str) -> str:
 class CaseInsensitiveDict(Mapping[str, object]):
     """An object of GitHub's contexts: keys keep their spelling, lookups ignore case."""
 
-    def __init__(self, items: Mapping[str, object] | Sequence[tuple[str, object]] = ()) -> None:
+    def __init__(
+        self, items: Mapping[str, object] | Sequence[tuple[str, object]] = (), *, replace: bool = False
+    ) -> None:
+        """With `replace`, a key differing only by case overwrites the value (keeping the first spelling),
+        as the runner's indexer does; otherwise it is an error, as the runner's Add() is."""
         self._items: dict[str, tuple[str, object]] = {}
         pairs = items.items() if isinstance(items, Mapping) else items
         for key, value in pairs:
             folded = fold_case(key)
             if folded in self._items and self._items[folded][0] != key:
-                raise ValueError(f"keys {self._items[folded][0]!r} and {key!r} differ only by case")
+                if not replace:
+                    raise ValueError(f"keys {self._items[folded][0]!r} and {key!r} differ only by case")
+                key = self._items[folded][0]
             self._items[folded] = (key, value)
 
     def __getitem__(self, key: str) -> object:
