@@ -11,7 +11,8 @@ What is modelled (each pinned by tests/test_action_runner.py):
 - `run:` steps: bash (`bash --noprofile --norc -eo pipefail {0}`), sh (`sh -e {0}`), python, or a custom
   `cmd ... {0}` template; `working-directory`; step `env:` over the caller's env over $GITHUB_ENV values;
   fresh $GITHUB_OUTPUT/$GITHUB_ENV/$GITHUB_PATH/$GITHUB_STEP_SUMMARY/$GITHUB_STATE files per step, with
-  `name=value` and `name<<DELIM` heredoc lines; the GITHUB_*/RUNNER_* variables; CI=true;
+  `name=value` and `name<<DELIM` heredoc lines; the GITHUB_*/RUNNER_* variables; CI=true; the host's
+  GITHUB_*/RUNNER_* variables and the test suite's own virtualenv are kept out of the steps;
 - workflow commands on stdout/stderr (`::error`/`::warning`/`::notice` annotations, groups, `::add-mask::`
   masking of later log lines and summaries, `::stop-commands::`, deprecated `::set-output`);
 - failure handling: a failed step makes `success()` false for later steps, `continue-on-error`;
