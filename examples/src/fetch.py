@@ -6,8 +6,8 @@ whenever the file exists, and `dvc repro` notices it because the prepare stage d
 
 Environment:
   FETCH_SEED   integer, default 1: which batch (same seed, same file).
-  FETCH_SHIFT  number, default 0: add this many standard deviations to the size features (radius,
-               perimeter, area): a covariate drift for mlgate's drift check to find.
+  FETCH_SHIFT  number, default 0: add this many standard deviations to the size features (mean and worst
+               radius, perimeter, area): a covariate drift for mlgate's drift check to find.
 """
 
 import os
