@@ -34,9 +34,9 @@ def main() -> None:
     report = {name: round(float(value), DIGITS) for name, value in scores.items()} | {"n_test": len(test)}
     METRICS_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     PREDICTIONS_FILE.parent.mkdir(exist_ok=True)
-    pd.DataFrame(
-        {ROW_ID: test[ROW_ID], "y_true": y_true, "y_pred": y_pred, "y_score": y_score.round(DIGITS)}
-    ).to_csv(PREDICTIONS_FILE, index=False, float_format=f"%.{DIGITS}f")
+    pd.DataFrame({ROW_ID: test[ROW_ID], "y_true": y_true, "y_pred": y_pred, "y_score": y_score.round(DIGITS)}).to_csv(
+        PREDICTIONS_FILE, index=False, float_format=f"%.{DIGITS}f"
+    )
 
 
 if __name__ == "__main__":

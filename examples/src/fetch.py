@@ -26,9 +26,7 @@ def env_number(name: str, default: str, kind: type[int] | type[float]) -> int | 
     try:
         return kind(text)
     except ValueError:
-        fail(
-            f"environment variable {name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
-        )
+        fail(f"environment variable {name} must be {'an integer' if kind is int else 'a number'}, got {text!r}")
 
 
 def main() -> None:

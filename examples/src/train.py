@@ -23,16 +23,12 @@ def build_classifier(params: dict) -> LogisticRegression | RandomForestClassifie
     if params["model"] == "logreg":
         return LogisticRegression(C=params["C"], max_iter=5000)
     if params["model"] == "forest":
-        return RandomForestClassifier(
-            n_estimators=params["n_estimators"], random_state=params["seed"], n_jobs=1
-        )
+        return RandomForestClassifier(n_estimators=params["n_estimators"], random_state=params["seed"], n_jobs=1)
     fail(f"params.yaml: train.model must be 'logreg' or 'forest', got {params['model']!r}")
 
 
 def main() -> None:
-    params = load_params(
-        "train", {"model": str, "C": float, "n_estimators": int, "n_features": int, "seed": int}
-    )
+    params = load_params("train", {"model": str, "C": float, "n_estimators": int, "n_features": int, "seed": int})
     train = pd.read_csv(TRAIN_DATA)
     numeric = numeric_features(train)
     n_features = params["n_features"]

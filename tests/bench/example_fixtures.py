@@ -57,9 +57,7 @@ def run_in(repo: Path, *command: str, env: Mapping[str, str] | None = None) -> s
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(command)} exited {result.returncode} in {repo}\n{result.stdout}{result.stderr}"
-        )
+        raise RuntimeError(f"{' '.join(command)} exited {result.returncode} in {repo}\n{result.stdout}{result.stderr}")
     return result.stdout
 
 
