@@ -191,11 +191,20 @@ def test_pulls_create_list_update_and_commit_association(github: GitHubStandIn) 
     assert [p.number for p in repo.get_pulls(head="octo:mlgate/retrain")] == [1]
     assert [p.number for p in repo.get_pulls(head="octo:other")] == []
     assert [c.sha for c in created.get_commits()] == [head]
+    assert (created.draft, created.maintainer_can_modify, created.commits) == (False, False, 1)
     assert [p.number for p in repo.get_commit(head).get_pulls()] == [1]
     created.edit(title="Retrain (drift)", state="closed")
     assert repo.get_pull(1).title == "Retrain (drift)"
     assert [p.number for p in repo.get_pulls()] == []
     assert [p.state for p in repo.get_pulls(state="closed")] == ["closed"]
+    github.add_pull(head_ref="wip", draft=True)
+    github.add_pull(head_ref="old", state="closed")
+    assert [(p.number, p.draft) for p in repo.get_pulls(state="all", direction="asc")] == [
+        (1, False),
+        (2, True),
+        (3, False),
+    ]
+    assert [p.number for p in repo.get_pulls(state="closed", sort="updated")] == [3, 1]
     assert github.calls("GET", r"/repos/octo/demo/commits/[0-9a-f]{40}")[0].query == {"page": "1"}
 
 
@@ -227,6 +236,11 @@ def test_labels_add_list_remove(github: GitHubStandIn) -> None:
     issue.remove_from_labels("mlgate: pass")
 
     assert [label.name for label in issue.get_labels()] == ["model"]
+    assert issue.repository.get_label("mlgate: pass").url.endswith("/labels/mlgate%3A%20pass")
+    issue.set_labels("gate: fail")
+    assert [label.name for label in issue.get_labels()] == ["gate: fail"]
+    issue.delete_labels()
+    assert list(issue.get_labels()) == []
     assert github.calls("POST")[0].body == ["mlgate: pass", "model"]
     assert github.calls("DELETE")[0].path == "/repos/octo/demo/issues/1/labels/mlgate: pass"
     with pytest.raises(GithubException) as absent:
@@ -242,6 +256,7 @@ def test_commit_comment(github: GitHubStandIn) -> None:
 
     assert (comment.commit_id, comment.body) == (sha, "gate: pass")
     assert [c.id for c in commit.get_comments()] == [comment.id]
+    assert pygithub_client(github).get_repo("octo/demo").get_comment(comment.id).body == "gate: pass"
 
 
 # ------------------------------------------------------------------------------------- checks, statuses
@@ -395,6 +410,7 @@ def test_deployment_statuses_newest_first_and_auto_inactive(github: GitHubStandI
 
     assert [s.state for s in first.get_statuses()] == ["inactive", "success", "in_progress"]
     assert [s.state for s in second.get_statuses()] == ["success"]
+    assert second.get_status(next(iter(second.get_statuses())).id).environment == "staging"
     oldest = list(first.get_statuses())[-1]
     assert (oldest.target_url, oldest.log_url, oldest.environment) == ("https://ci.example/1",) * 2 + (
         "staging",
@@ -431,6 +447,11 @@ def test_git_refs_with_hash_and_at_signs_round_trip(github: GitHubStandIn) -> No
     assert repo.get_commit("churn-model@v1.4.0").sha == sha  # annotated tags peel to their commit
     assert [r.ref for r in repo.get_git_matching_refs("tags/churn-model@")] == [
         "refs/tags/churn-model@v1.4.0"
+    ]
+    assert [r.ref for r in repo.get_git_refs()] == [
+        "refs/heads/main",
+        "refs/tags/churn-model#production#3",
+        "refs/tags/churn-model@v1.4.0",
     ]
     production.delete()
     with pytest.raises(UnknownObjectException):
@@ -508,6 +529,10 @@ def test_unknown_token_is_401_and_missing_objects_404(github: GitHubStandIn) -> 
         pygithub_client(github, token=None).get_repo("octo/demo").get_commit("main").create_status("success")
 
     assert anonymous.value.status == 401
+    github.add_repo("octo/secret", private=True)
+    with pytest.raises(UnknownObjectException):
+        pygithub_client(github, token=None).get_repo("octo/secret")
+    assert pygithub_client(github).get_repo("octo/secret").private is True
     status, _, body = raw_get(github, "/repos/octo/demo/nothing-here")
     assert (status, body["message"], body["status"]) == (404, "Not Found", "404")
     assert body["documentation_url"].startswith("https://docs.github.com/rest")
@@ -614,19 +639,19 @@ def test_secondary_rate_limit_without_retry_after_waits_secondary_rate_wait(gith
 
 
 def test_primary_rate_limit_waits_for_the_reset(github: GitHubStandIn) -> None:
-    github.fault("GET", r"/repos/octo/demo", rate_limit="primary", reset_in=0)
+    github.fault("GET", r"/repos/octo/demo", rate_limit="primary", reset_in=1)
     started = time.monotonic()
 
     assert pygithub_client(github).get_repo("octo/demo").name == "demo"
 
-    # PyGithub sleeps until X-RateLimit-Reset (a whole second, here the current one) plus one second.
-    assert time.monotonic() - started > 0.05
-    first = github.calls("GET")[0]
-    assert first.fault.body["message"] == "API rate limit exceeded for installation ID 1."
-    assert first.fault.headers["X-RateLimit-Remaining"] == "0"
-    github.fault("GET", r"/repos/octo/demo", rate_limit="primary")
-    with pytest.raises(RateLimitExceededException):
+    assert time.monotonic() - started >= 1.0  # PyGithub sleeps until X-RateLimit-Reset plus one second
+    assert [call.status for call in github.calls("GET")] == [403, 200]
+    github.fault("GET", r"/repos/octo/demo", rate_limit="primary", reset_in=30)
+    with pytest.raises(RateLimitExceededException) as caught:
         pygithub_client(github, retry=None).get_repo("octo/demo")
+    assert caught.value.data["message"] == "API rate limit exceeded for installation ID 1."
+    assert caught.value.headers["x-ratelimit-remaining"] == "0"
+    assert int(caught.value.headers["x-ratelimit-reset"]) >= time.time() + 29
 
 
 def test_patch_is_never_retried(github: GitHubStandIn) -> None:
@@ -639,6 +664,9 @@ def test_patch_is_never_retried(github: GitHubStandIn) -> None:
 
     assert caught.value.status == 500
     assert len(github.calls("PATCH")) == 1
+    github.clear_faults()
+    comment.edit("b")
+    assert comment.body == "b"
 
 
 def test_slow_responses_delay_and_time_out(github: GitHubStandIn) -> None:
@@ -653,7 +681,11 @@ def test_slow_responses_delay_and_time_out(github: GitHubStandIn) -> None:
     github.fault("POST", r".*/comments", delay=1.5)
     with pytest.raises(requests.exceptions.ReadTimeout):
         issue.create_comment("late")
-    time.sleep(0.8)
+    late = github.calls("POST")[0]
+    deadline = time.monotonic() + 10
+    while late.status is None and time.monotonic() < deadline:  # the server is still sleeping
+        time.sleep(0.05)
+    assert late.status == 201
     assert [c.body for c in github.repo().comments.values()] == ["late"]  # the server still applied it
 
 

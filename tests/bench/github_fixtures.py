@@ -23,6 +23,7 @@ def github() -> Iterator[GitHubStandIn]:
         standin.add_repo(DEMO_REPO)
         standin.add_token(DEMO_TOKEN)
         yield standin
+        assert not standin.internal_errors, "\n".join(standin.internal_errors)
 
 
 def pygithub_client(

@@ -24,6 +24,7 @@ import socket
 import struct
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,6 +154,7 @@ class Fault:
     reset: bool
     after_apply: bool
     times: int | None
+    rate_limit_reset_in: int | None  # primary rate limit: X-RateLimit-Reset this long after the response
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -163,13 +165,19 @@ class Fault:
     def replaces_response(self) -> bool:
         return self.status is not None or self.reset
 
+    def response_headers(self) -> dict[str, str]:
+        if self.rate_limit_reset_in is None:
+            return dict(self.headers)
+        reset = int(time.time()) + self.rate_limit_reset_in
+        return self.headers | {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+
 
 @dataclass
 class Call:
     """A routed request: what handlers see."""
 
     request: RecordedRequest
-    token: Token | None
+    token: Token  # the anonymous bucket when no token was sent
     params: dict[str, str]
     repo: Repo
 
@@ -292,6 +300,7 @@ class GitHubStandIn:
         self._faults: list[Fault] = []
         self._rate_reset = int(time.time()) + 3600
         self.requests: list[RecordedRequest] = []
+        self.internal_errors: list[str] = []  # stand-in bugs, answered as 500; the fixture asserts none
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.standin = self
         port = self._server.server_address[1]
@@ -438,6 +447,7 @@ class GitHubStandIn:
             chain = [base_sha]
             for sha in commits or [head_sha]:
                 chain.append(self._put_commit(base, sha, f"change {len(chain)}", [chain[-1]]))
+            self._refuse_duplicate_pull(base, head, head_ref, base_ref)
             head.refs[f"refs/heads/{head_ref}"] = chain[-1]
             pull = self._open_pull(base, head, (head_ref, base_ref, base_sha), chain[1:], user, title, body)
             pull.draft = draft
@@ -545,8 +555,6 @@ class GitHubStandIn:
             status = 403
             message = PRIMARY_RATE_MESSAGE if rate_limit == "primary" else SECONDARY_RATE_MESSAGE
             body = {"message": message, "documentation_url": RATE_LIMIT_DOCS}
-            if rate_limit == "primary":
-                extra |= {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + reset_in)}
         if retry_after is not None:
             extra["Retry-After"] = f"{retry_after:g}"
         if status is not None and body is None:
@@ -557,7 +565,8 @@ class GitHubStandIn:
             raise ValueError("after_apply needs a status or reset to answer after applying the request")
         if status is None and not reset and not delay:
             raise ValueError("a fault needs status, rate_limit, reset or delay")
-        new = Fault(method.upper(), path, status, body, extra, delay, reset, after_apply, times)
+        reset_at = reset_in if rate_limit == "primary" else None
+        new = Fault(method.upper(), path, status, body, extra, delay, reset, after_apply, times, reset_at)
         with self._lock:
             self._faults.append(new)
         return new
@@ -600,10 +609,10 @@ class GitHubStandIn:
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return
         if fault is not None and fault.status is not None:
-            reply = Reply(fault.status, fault.body, dict(fault.headers))
+            reply = Reply(fault.status, fault.body, fault.response_headers())
         assert reply is not None
         if fault is not None and fault.status is None:
-            reply.headers |= fault.headers
+            reply.headers |= fault.response_headers()
         request.status = reply.status
         self._send(handler, reply, token or self._anonymous)
 
@@ -682,6 +691,9 @@ class GitHubStandIn:
             raise ApiError(404, "Not Found")
         except ApiError as error:
             return Reply(error.status, error.body(docs))
+        except Exception:  # a bug in the stand-in: make it visible rather than a dropped connection
+            self.internal_errors.append(f"{request.method} {request.raw_path}\n{traceback.format_exc()}")
+            return Reply(500, {"message": "GitHub stand-in bug; see GitHubStandIn.internal_errors"})
 
     def _authorize(self, target: Route, method: str, token: Token, params: dict[str, str]) -> Repo:
         repo = self._repos.get(f"{params.get('owner')}/{params.get('repo')}".lower())
@@ -815,6 +827,19 @@ class GitHubStandIn:
         base.refs[f"refs/pull/{record.number}/head"] = pull.head_sha
         return pull
 
+    @staticmethod
+    def _refuse_duplicate_pull(base: Repo, head: Repo, head_ref: str, base_ref: str) -> None:
+        for pull in base.pulls.values():
+            if (pull.issue.state, pull.head_repo, pull.head_ref, pull.base_ref) == (
+                "open",
+                head.full_name,
+                head_ref,
+                base_ref,
+            ):
+                message = f"A pull request already exists for {head.owner}:{head_ref}."
+                error = {"resource": "PullRequest", "code": "custom", "message": message}
+                raise ApiError(422, "Validation Failed", errors=[error])
+
     def _put_comment(self, repo: Repo, issue: int, body: str, user: str) -> IssueComment:
         now = self._now()
         comment = IssueComment(next(self._ids), issue, body, user, now, now)
@@ -936,7 +961,7 @@ class GitHubStandIn:
         "rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
     )
     def _get_rate_limit(self, call: Call) -> Reply:
-        bucket = call.token or self._anonymous
+        bucket = call.token
         core = {"limit": bucket.rate_limit, "used": bucket.used, "reset": self._rate_reset}
         core["remaining"] = max(bucket.rate_limit - bucket.used, 0)
         others = {"search": 30, "graphql": 5000, "integration_manifest": 5000, "code_search": 10}
@@ -948,7 +973,6 @@ class GitHubStandIn:
 
     @route("GET", "/user", "user", "users/users#get-the-authenticated-user")
     def _get_user(self, call: Call) -> Reply:
-        assert call.token is not None
         if call.token.kind == "app":
             raise ApiError(403, NOT_ACCESSIBLE["app"])
         return Reply(200, self._shapes.full_user(call.token.login))
@@ -1014,19 +1038,7 @@ class GitHubStandIn:
             raise validation_failed("PullRequest", "base", "invalid")
         if f"refs/heads/{head_ref}" not in head.refs:
             raise validation_failed("PullRequest", "head", "invalid")
-        for pull in call.repo.pulls.values():
-            if (pull.issue.state, pull.head_repo, pull.head_ref, pull.base_ref) == (
-                "open",
-                head.full_name,
-                head_ref,
-                base_ref,
-            ):
-                message = f"A pull request already exists for {head.owner}:{head_ref}."
-                raise ApiError(
-                    422,
-                    "Validation Failed",
-                    errors=[{"resource": "PullRequest", "code": "custom", "message": message}],
-                )
+        self._refuse_duplicate_pull(call.repo, head, head_ref, base_ref)
         base_sha = call.repo.refs[f"refs/heads/{base_ref}"]
         chain: list[str] = []  # first-parent walk from the head back to the base history
         sha: str | None = head.refs[f"refs/heads/{head_ref}"]
@@ -1040,7 +1052,6 @@ class GitHubStandIn:
                 "Validation Failed",
                 errors=[{"resource": "PullRequest", "code": "custom", "message": message}],
             )
-        assert call.token is not None
         refs = (head_ref, base_ref, base_sha)
         pull = self._open_pull(call.repo, head, refs, chain[::-1], call.token.login, title, body.get("body"))
         pull.draft = bool(body.get("draft", False))
@@ -1063,7 +1074,8 @@ class GitHubStandIn:
         issue = pull.issue
         issue.title = body.get("title", issue.title)
         issue.body = body.get("body", issue.body)
-        pull.base_ref = body.get("base", pull.base_ref)
+        if "base" in body:
+            pull.base_ref, pull.base_sha = body["base"], call.repo.refs[f"refs/heads/{body['base']}"]
         if body.get("state", issue.state) != issue.state:
             issue.state = body["state"]
             issue.closed_at = self._now() if issue.state == "closed" else None
@@ -1122,7 +1134,6 @@ class GitHubStandIn:
         body = call.obj()
         text = require_str(body, "body")
         sha = self._known_commit(call.repo, call.params["ref"])
-        assert call.token is not None
         now = self._now()
         comment = CommitComment(
             next(self._ids),
@@ -1201,7 +1212,6 @@ class GitHubStandIn:
     )
     def _create_comment(self, call: Call) -> Reply:
         issue, text = self._issue(call), self._comment_body(call.obj())
-        assert call.token is not None
         comment = self._put_comment(call.repo, issue.number, text, call.token.login)
         return self._created(self._shapes.issue_comment(call.repo, comment))
 
@@ -1324,7 +1334,6 @@ class GitHubStandIn:
         return run
 
     def _require_app(self, call: Call) -> None:
-        assert call.token is not None
         if call.token.kind == "pat":
             raise ApiError(
                 403,
@@ -1386,7 +1395,6 @@ class GitHubStandIn:
     )
     def _create_status(self, call: Call) -> Reply:
         sha = self._known_commit(call.repo, call.params["sha"])
-        assert call.token is not None
         status = self._put_status(call.repo, sha, call.obj(), call.token.login)
         return self._created(self._shapes.status(call.repo, status))
 
@@ -1481,7 +1489,6 @@ class GitHubStandIn:
             }
             raise ApiError(409, f"Conflict: Commit status checks failed for {ref}.", errors=[error])
         environment = body.get("environment") or "production"
-        assert call.token is not None
         deployment = Deployment(
             next(self._ids),
             sha,
@@ -1541,7 +1548,6 @@ class GitHubStandIn:
                 "description is too long (maximum is 140 characters)",
             )
         previous = deployment.statuses[-1].environment if deployment.statuses else deployment.environment
-        assert call.token is not None
         status = DeploymentStatus(
             next(self._ids),
             state,
