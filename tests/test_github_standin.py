@@ -101,6 +101,11 @@ def test_comment_create_update_delete_round_trip(github: GitHubStandIn) -> None:
     ]
     assert comment.html_url == f"{github.server_url}/octo/demo/pull/1#issuecomment-{comment.id}"
     assert comment.created_at.tzinfo is not None
+    assert (
+        comment.raw_headers["location"]
+        == comment.url
+        == f"{github.base_url}/repos/octo/demo/issues/comments/{comment.id}"
+    )
     create = github.calls("POST")[0]
     assert (create.status, create.body, create.token) == (201, {"body": "<!-- mlgate -->\nfirst"}, "ghs_test")
     comment.delete()
