@@ -189,10 +189,7 @@ def test_pulls_create_list_update_and_commit_association(github: GitHubStandIn) 
         "github-actions[bot]",
     )
     assert duplicate.value.status == 422
-    assert (
-        duplicate.value.data["errors"][0]["message"]
-        == "A pull request already exists for octo:mlgate/retrain."
-    )
+    assert duplicate.value.data["errors"][0]["message"] == "A pull request already exists for octo:mlgate/retrain."
     assert [p.number for p in repo.get_pulls(head="octo:mlgate/retrain")] == [1]
     assert [p.number for p in repo.get_pulls(head="octo:other")] == []
     assert [c.sha for c in created.get_commits()] == [head]
@@ -283,9 +280,7 @@ def test_check_run_annotations_append_in_batches_of_at_most_50(github: GitHubSta
     ]
 
     for start in range(0, 120, 50):
-        run.edit(
-            output={"title": "gate", "summary": "batch", "annotations": notes[start : min(start + 50, 120)]}
-        )
+        run.edit(output={"title": "gate", "summary": "batch", "annotations": notes[start : min(start + 50, 120)]})
     with pytest.raises(GithubException) as too_many:
         run.edit(output={"title": "gate", "summary": "s", "annotations": notes[:51]})
     run.edit(conclusion="failure")
@@ -306,14 +301,10 @@ def test_check_run_summary_over_65535_characters_is_a_422(github: GitHubStandIn)
     repo = pygithub_client(github).get_repo("octo/demo")
 
     with pytest.raises(GithubException) as caught:
-        repo.create_check_run(
-            "mlgate", sha, conclusion="success", output={"title": "t", "summary": "s" * 70000}
-        )
+        repo.create_check_run("mlgate", sha, conclusion="success", output={"title": "t", "summary": "s" * 70000})
 
     assert caught.value.status == 422
-    assert (
-        caught.value.message == "Invalid request.\n\nOnly 65535 characters are allowed; 70000 were supplied."
-    )
+    assert caught.value.message == "Invalid request.\n\nOnly 65535 characters are allowed; 70000 were supplied."
     assert github.repo().check_runs == {}
 
 
@@ -417,9 +408,7 @@ def test_deployment_statuses_newest_first_and_auto_inactive(github: GitHubStandI
     assert [s.state for s in second.get_statuses()] == ["success"]
     assert second.get_status(next(iter(second.get_statuses())).id).environment == "staging"
     oldest = list(first.get_statuses())[-1]
-    assert (oldest.target_url, oldest.log_url, oldest.environment) == ("https://ci.example/1",) * 2 + (
-        "staging",
-    )
+    assert (oldest.target_url, oldest.log_url, oldest.environment) == ("https://ci.example/1",) * 2 + ("staging",)
     with pytest.raises(GithubException) as long_description:
         second.create_status("failure", description="d" * 141)
     assert long_description.value.status == 422
@@ -450,9 +439,7 @@ def test_git_refs_with_hash_and_at_signs_round_trip(github: GitHubStandIn) -> No
     assert production.object.sha == newer
     assert repo.get_git_tag(tag.sha).object.sha == sha
     assert repo.get_commit("churn-model@v1.4.0").sha == sha  # annotated tags peel to their commit
-    assert [r.ref for r in repo.get_git_matching_refs("tags/churn-model@")] == [
-        "refs/tags/churn-model@v1.4.0"
-    ]
+    assert [r.ref for r in repo.get_git_matching_refs("tags/churn-model@")] == ["refs/tags/churn-model@v1.4.0"]
     assert [r.ref for r in repo.get_git_refs()] == [
         "refs/heads/main",
         "refs/tags/churn-model#production#3",
@@ -461,9 +448,7 @@ def test_git_refs_with_hash_and_at_signs_round_trip(github: GitHubStandIn) -> No
     production.delete()
     with pytest.raises(UnknownObjectException):
         repo.get_git_ref("tags/churn-model#production#3")
-    assert [
-        call.raw_path.split("/git/")[1] for call in github.calls(path=r".*/git/(ref|refs|matching-refs)/.*")
-    ] == [
+    assert [call.raw_path.split("/git/")[1] for call in github.calls(path=r".*/git/(ref|refs|matching-refs)/.*")] == [
         "ref/tags/churn-model%23production%233",
         "refs/tags/churn-model%23production%233",
         "matching-refs/tags%2Fchurn-model",
@@ -695,9 +680,7 @@ def test_slow_responses_delay_and_time_out(github: GitHubStandIn) -> None:
 
 
 def test_custom_fault_body_and_headers_reach_pygithub(github: GitHubStandIn) -> None:
-    github.fault(
-        "GET", r"/repos/octo/demo", status=429, body={"message": "slow down"}, headers={"X-Why": "test"}
-    )
+    github.fault("GET", r"/repos/octo/demo", status=429, body={"message": "slow down"}, headers={"X-Why": "test"})
 
     with pytest.raises(GithubException) as caught:
         pygithub_client(github).get_repo("octo/demo")

@@ -26,9 +26,7 @@ def github() -> Iterator[GitHubStandIn]:
         assert not standin.internal_errors, "\n".join(standin.internal_errors)
 
 
-def pygithub_client(
-    standin: GitHubStandIn, token: str | None = DEMO_TOKEN, **options: Any
-) -> pygithub.Github:
+def pygithub_client(standin: GitHubStandIn, token: str | None = DEMO_TOKEN, **options: Any) -> pygithub.Github:
     """A PyGithub client for the stand-in, without PyGithub's default pacing (0.25 s per request, 1 s per
     write). `options` go to `github.Github` (e.g. retry=, timeout=, per_page=); token None is anonymous."""
     import github as pygithub

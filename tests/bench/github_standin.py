@@ -90,9 +90,7 @@ ANNOTATION_LEVELS = ("notice", "warning", "failure")
 class ApiError(Exception):
     """An error response in GitHub's shape: {"message", "documentation_url", "status"[, "errors"]}."""
 
-    def __init__(
-        self, status: int, message: str, *, errors: list[Any] | None = None, docs: str | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, *, errors: list[Any] | None = None, docs: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -114,9 +112,7 @@ def invalid_request(detail: str) -> ApiError:
 def validation_failed(resource: str, field_name: str, code: str, message: str | None = None) -> ApiError:
     """GitHub's semantic-validation 422 with an `errors` entry."""
     error = {"resource": resource, "code": code, "field": field_name}
-    return ApiError(
-        422, "Validation Failed", errors=[error if message is None else error | {"message": message}]
-    )
+    return ApiError(422, "Validation Failed", errors=[error if message is None else error | {"message": message}])
 
 
 @dataclass
@@ -362,9 +358,7 @@ class GitHubStandIn:
         if permissions is not None:
             unknown = set(permissions) - set(SCOPES)
             if unknown or not set(permissions.values()) <= set(LEVELS):
-                raise ValueError(
-                    f"bad permissions {permissions!r}; scopes are {SCOPES}, levels {list(LEVELS)}"
-                )
+                raise ValueError(f"bad permissions {permissions!r}; scopes are {SCOPES}, levels {list(LEVELS)}")
             granted = {"metadata": "read"} | {scope: "none" for scope in SCOPES[1:]} | permissions
         else:
             granted = dict.fromkeys(SCOPES, "read" if read_only else "write")
@@ -737,9 +731,7 @@ class GitHubStandIn:
     def _now() -> datetime:
         return datetime.now(UTC).replace(microsecond=0)
 
-    def _create_repo(
-        self, full_name: str, *, default_branch: str, private: bool, parent: Repo | None = None
-    ) -> Repo:
+    def _create_repo(self, full_name: str, *, default_branch: str, private: bool, parent: Repo | None = None) -> Repo:
         owner, _, name = full_name.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repository name must be owner/name, not {full_name!r}")
@@ -820,9 +812,7 @@ class GitHubStandIn:
         head_ref, base_ref, base_sha = refs
         self.add_user(user)
         record = self._new_issue(base, title, body, user, is_pull=True)
-        pull = Pull(
-            next(self._ids), record, head.full_name, head_ref, commits[-1], base_ref, base_sha, commits
-        )
+        pull = Pull(next(self._ids), record, head.full_name, head_ref, commits[-1], base_ref, base_sha, commits)
         base.pulls[record.number] = pull
         base.refs[f"refs/pull/{record.number}/head"] = pull.head_sha
         return pull
@@ -883,9 +873,7 @@ class GitHubStandIn:
     def _apply_check_run(self, run: CheckRun, body: dict[str, Any]) -> None:
         """Validate everything first, then apply: a 422 leaves the run unchanged, as on GitHub."""
         status = one_of(body["status"], CHECK_RUN_STATUSES, "status") if "status" in body else None
-        conclusion = (
-            one_of(body["conclusion"], CHECK_RUN_CONCLUSIONS, "conclusion") if "conclusion" in body else None
-        )
+        conclusion = one_of(body["conclusion"], CHECK_RUN_CONCLUSIONS, "conclusion") if "conclusion" in body else None
         started = parse_time(body["started_at"], "started_at") if body.get("started_at") else None
         completed = parse_time(body["completed_at"], "completed_at") if body.get("completed_at") else None
         if conclusion is None and (status == "completed" or completed is not None) and run.conclusion is None:
@@ -900,14 +888,11 @@ class GitHubStandIn:
             for key in ("summary", "text"):
                 if len(output.get(key) or "") > MAX_CHECK_OUTPUT:
                     supplied = len(output[key])
-                    raise invalid_request(
-                        f"Only {MAX_CHECK_OUTPUT} characters are allowed; {supplied} were supplied."
-                    )
+                    raise invalid_request(f"Only {MAX_CHECK_OUTPUT} characters are allowed; {supplied} were supplied.")
             annotations = [self._annotation(item) for item in output.get("annotations") or []]
             if len(annotations) > MAX_ANNOTATIONS:
                 raise invalid_request(
-                    f"Only {MAX_ANNOTATIONS} annotations are allowed per request; "
-                    f"{len(annotations)} were supplied."
+                    f"Only {MAX_ANNOTATIONS} annotations are allowed per request; {len(annotations)} were supplied."
                 )
         for key in ("name", "details_url", "external_id"):
             if key in body:
@@ -936,9 +921,7 @@ class GitHubStandIn:
         one_of(item.get("annotation_level"), ANNOTATION_LEVELS, "annotation_level")
         has_columns = item.get("start_column") is not None or item.get("end_column") is not None
         if has_columns and item["start_line"] != item["end_line"]:
-            raise invalid_request(
-                "start_column and end_column are only allowed when start_line equals end_line."
-            )
+            raise invalid_request("start_column and end_column are only allowed when start_line equals end_line.")
         return dict(item)
 
     def _contexts(self, repo: Repo, sha: str) -> dict[str, str]:
@@ -1013,9 +996,7 @@ class GitHubStandIn:
             and call.query.get("base", pull.base_ref) == pull.base_ref
         ]
         key = "updated_at" if call.query.get("sort") == "updated" else "created_at"
-        pulls.sort(
-            key=lambda pull: (getattr(pull.issue, key), pull.id), reverse=call.query.get("direction") != "asc"
-        )
+        pulls.sort(key=lambda pull: (getattr(pull.issue, key), pull.id), reverse=call.query.get("direction") != "asc")
         return self._page(call, [self._pull_json(call, pull, simple=True) for pull in pulls])
 
     @route("POST", "/repos/{owner}/{repo}/pulls", "pull_requests", "pulls/pulls#create-a-pull-request")
@@ -1027,9 +1008,7 @@ class GitHubStandIn:
         head = call.repo
         if owner and owner.lower() != call.repo.owner.lower():
             forks = [
-                r
-                for r in self._repos.values()
-                if r.parent == call.repo.full_name and r.owner.lower() == owner.lower()
+                r for r in self._repos.values() if r.parent == call.repo.full_name and r.owner.lower() == owner.lower()
             ]
             if not forks:
                 raise validation_failed("PullRequest", "head", "invalid")
@@ -1062,9 +1041,7 @@ class GitHubStandIn:
     def _get_pull(self, call: Call) -> Reply:
         return Reply(200, self._pull_json(call, self._pull(call)))
 
-    @route(
-        "PATCH", "/repos/{owner}/{repo}/pulls/{number}", "pull_requests", "pulls/pulls#update-a-pull-request"
-    )
+    @route("PATCH", "/repos/{owner}/{repo}/pulls/{number}", "pull_requests", "pulls/pulls#update-a-pull-request")
     def _update_pull(self, call: Call) -> Reply:
         pull, body = self._pull(call), call.obj()
         if "state" in body:
@@ -1182,9 +1159,7 @@ class GitHubStandIn:
             )
         return text
 
-    @route(
-        "GET", "/repos/{owner}/{repo}/issues/{number}", "issues|pull_requests", "issues/issues#get-an-issue"
-    )
+    @route("GET", "/repos/{owner}/{repo}/issues/{number}", "issues|pull_requests", "issues/issues#get-an-issue")
     def _get_issue(self, call: Call) -> Reply:
         return Reply(200, self._shapes.issue(call.repo, self._issue(call)))
 
@@ -1390,9 +1365,7 @@ class GitHubStandIn:
 
     # --------------------------------------------------------------------------------- routes: statuses
 
-    @route(
-        "POST", "/repos/{owner}/{repo}/statuses/{sha}", "statuses", "commits/statuses#create-a-commit-status"
-    )
+    @route("POST", "/repos/{owner}/{repo}/statuses/{sha}", "statuses", "commits/statuses#create-a-commit-status")
     def _create_status(self, call: Call) -> Reply:
         sha = self._known_commit(call.repo, call.params["sha"])
         status = self._put_status(call.repo, sha, call.obj(), call.token.login)
@@ -1459,9 +1432,7 @@ class GitHubStandIn:
         sha = self._resolve(repo, ref)
         if sha is None:
             raise ApiError(422, f"No ref found for: {ref}")
-        branch = (
-            f"refs/heads/{ref}" if f"refs/heads/{ref}" in repo.refs and ref != repo.default_branch else None
-        )
+        branch = f"refs/heads/{ref}" if f"refs/heads/{ref}" in repo.refs and ref != repo.default_branch else None
         default_head = repo.refs[f"refs/heads/{repo.default_branch}"]
         if body.get("auto_merge", True) and branch and not self._is_ancestor(repo, default_head, sha):
             # GitHub merges the default branch into a branch behind it and creates no deployment (202).
@@ -1469,17 +1440,13 @@ class GitHubStandIn:
             repo.refs[branch] = self._put_commit(repo, None, message, [sha, default_head])
             return Reply(202, {"message": f"Auto-merged {repo.default_branch} into {ref} on deployment."})
         required = body.get("required_contexts")
-        if required is not None and not (
-            isinstance(required, list) and all(isinstance(c, str) for c in required)
-        ):
+        if required is not None and not (isinstance(required, list) and all(isinstance(c, str) for c in required)):
             raise invalid_request(
                 f"For 'properties/required_contexts', {json.dumps(required)} is not an array of strings."
             )
         states = self._contexts(repo, sha)
         checked = states if required is None else required  # omitted: every context; []: no check at all
-        failing = [
-            {"context": c, "state": states.get(c, "missing")} for c in checked if states.get(c) != "success"
-        ]
+        failing = [{"context": c, "state": states.get(c, "missing")} for c in checked if states.get(c) != "success"]
         if failing:
             error = {
                 "contexts": failing,
@@ -1505,21 +1472,15 @@ class GitHubStandIn:
         repo.deployments[deployment.id] = deployment
         return self._created(self._shapes.deployment(repo, deployment))
 
-    @route(
-        "GET", "/repos/{owner}/{repo}/deployments", "deployments", "deployments/deployments#list-deployments"
-    )
+    @route("GET", "/repos/{owner}/{repo}/deployments", "deployments", "deployments/deployments#list-deployments")
     def _list_deployments(self, call: Call) -> Reply:
-        filters = {
-            key: call.query[key] for key in ("sha", "ref", "task", "environment") if call.query.get(key)
-        }
+        filters = {key: call.query[key] for key in ("sha", "ref", "task", "environment") if call.query.get(key)}
         deployments = [
             d
             for d in sorted(call.repo.deployments.values(), key=lambda d: -d.id)  # newest first
             if all(getattr(d, key) == value for key, value in filters.items())
         ]
-        return self._page(
-            call, [self._shapes.deployment(call.repo, deployment) for deployment in deployments]
-        )
+        return self._page(call, [self._shapes.deployment(call.repo, deployment) for deployment in deployments])
 
     @route(
         "GET",
@@ -1596,9 +1557,7 @@ class GitHubStandIn:
     )
     def _list_deployment_statuses(self, call: Call) -> Reply:
         deployment = self._deployment(call)
-        statuses = [
-            self._shapes.deployment_status(call.repo, deployment, s) for s in reversed(deployment.statuses)
-        ]
+        statuses = [self._shapes.deployment_status(call.repo, deployment, s) for s in reversed(deployment.statuses)]
         return self._page(call, statuses)  # newest first
 
     @route(
@@ -1635,9 +1594,7 @@ class GitHubStandIn:
     @route("GET", "/repos/{owner}/{repo}/git/refs/{ref*}", "contents", "git/refs#get-a-reference")
     def _get_ref_by_url(self, call: Call) -> Reply:
         if not call.params["ref"]:
-            return self._page(
-                call, [self._shapes.git_ref(call.repo, name) for name in sorted(call.repo.refs)]
-            )
+            return self._page(call, [self._shapes.git_ref(call.repo, name) for name in sorted(call.repo.refs)])
         return self._get_ref(call)
 
     @route(

@@ -243,9 +243,7 @@ class Shapes:
             "avatar_url": f"{self.web}/avatars/u/{user.id}?v=4",
             "gravatar_id": "",
             "url": url,
-            "html_url": f"{self.web}/apps/{user.login[:-5]}"
-            if bot_app
-            else f"{self.web}/{url_part(user.login)}",
+            "html_url": f"{self.web}/apps/{user.login[:-5]}" if bot_app else f"{self.web}/{url_part(user.login)}",
             "followers_url": f"{url}/followers",
             "following_url": f"{url}/following{{/other_user}}",
             "gists_url": f"{url}/gists{{/gist_id}}",
@@ -424,8 +422,7 @@ class Shapes:
             "author": None,
             "committer": None,
             "parents": [
-                {"sha": sha, "url": f"{api}/commits/{sha}", "html_url": f"{web}/commit/{sha}"}
-                for sha in commit.parents
+                {"sha": sha, "url": f"{api}/commits/{sha}", "html_url": f"{web}/commit/{sha}"} for sha in commit.parents
             ],
         }
         if with_stats:
@@ -633,9 +630,7 @@ class Shapes:
         pulls = [
             self.pull_minimal(repo, pull)
             for pull in repo.pulls.values()
-            if pull.head_sha == run.head_sha
-            and pull.head_repo == repo.full_name
-            and pull.issue.state == "open"
+            if pull.head_sha == run.head_sha and pull.head_repo == repo.full_name and pull.issue.state == "open"
         ]
         return {
             "id": run.id,
@@ -685,8 +680,7 @@ class Shapes:
 
     def combined_status(self, repo: Repo, sha: str, state: str, latest: list[Status]) -> dict[str, Any]:
         items = [
-            {key: value for key, value in self.status(repo, status).items() if key != "creator"}
-            | {"required": None}
+            {key: value for key, value in self.status(repo, status).items() if key != "creator"} | {"required": None}
             for status in latest
         ]
         return {
@@ -724,9 +718,7 @@ class Shapes:
             "performed_via_github_app": None,
         }
 
-    def deployment_status(
-        self, repo: Repo, deployment: Deployment, status: DeploymentStatus
-    ) -> dict[str, Any]:
+    def deployment_status(self, repo: Repo, deployment: Deployment, status: DeploymentStatus) -> dict[str, Any]:
         api = f"{self.repo_api(repo)}/deployments/{deployment.id}"
         return {
             "url": f"{api}/statuses/{status.id}",
