@@ -173,9 +173,7 @@ def test_functions(expression: str, expected: object) -> None:
 
 def test_to_json_indents_like_the_runner() -> None:
     value = evaluate('toJSON(fromJSON(\'{"a": [1, "x", true, null, 0.5], "b": {}, "c": []}\'))')
-    assert value == (
-        '{\n  "a": [\n    1,\n    "x",\n    true,\n    null,\n    0.5\n  ],\n  "b": {},\n  "c": []\n}'
-    )
+    assert value == ('{\n  "a": [\n    1,\n    "x",\n    true,\n    null,\n    0.5\n  ],\n  "b": {},\n  "c": []\n}')
 
 
 def test_format_evaluates_only_referenced_arguments() -> None:

@@ -39,9 +39,7 @@ def make_action(tmp_path: Path):
 def steps_action(make_action, steps: str, header: str = "") -> Path:
     """An action whose `runs.steps` is `steps` (YAML list at column 0) after an optional header."""
     body = textwrap.indent(textwrap.dedent(steps), "    ")
-    return make_action(
-        f"name: t\ndescription: t\n{textwrap.dedent(header)}runs:\n  using: composite\n  steps:\n{body}"
-    )
+    return make_action(f"name: t\ndescription: t\n{textwrap.dedent(header)}runs:\n  using: composite\n  steps:\n{body}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -85,9 +83,7 @@ INPUTS_ACTION = """
 
 
 def test_inputs_defaults_and_declared_names(make_action, run_action: ActionBench) -> None:
-    result = run_action(
-        make_action(INPUTS_ACTION), {"who": "bob", "flag": True}, github={"repository": "me/x"}
-    )
+    result = run_action(make_action(INPUTS_ACTION), {"who": "bob", "flag": True}, github={"repository": "me/x"})
     assert result.ok, result.log
     assert json.loads(result.outputs["all"]) == {
         "who": "bob",
@@ -206,9 +202,7 @@ def test_unknown_function_fails_loading(make_action) -> None:
 # run steps: files, environment, shells
 
 
-def test_heredoc_output_keeps_lines_that_only_resemble_the_delimiter(
-    make_action, run_action: ActionBench
-) -> None:
+def test_heredoc_output_keeps_lines_that_only_resemble_the_delimiter(make_action, run_action: ActionBench) -> None:
     action = steps_action(
         make_action,
         """
@@ -235,9 +229,7 @@ def test_heredoc_output_keeps_lines_that_only_resemble_the_delimiter(
 
 
 def test_unterminated_heredoc_fails_the_step(make_action, run_action: ActionBench) -> None:
-    action = steps_action(
-        make_action, "- shell: bash\n  run: printf 'x<<END\\nvalue\\n' >> \"$GITHUB_OUTPUT\"\n"
-    )
+    action = steps_action(make_action, "- shell: bash\n  run: printf 'x<<END\\nvalue\\n' >> \"$GITHUB_OUTPUT\"\n")
     result = run_action(action)
     assert not result.ok
     assert "Matching delimiter not found 'END'" in result.annotations_of("error")[0].message
@@ -404,12 +396,8 @@ def test_sha_defaults_to_the_workspace_head(make_action, run_action: ActionBench
         ],
         check=True,
     )
-    head = subprocess.run(
-        ["git", "-C", str(workspace), "rev-parse", "HEAD"], capture_output=True, text=True
-    ).stdout
-    action = steps_action(
-        make_action, '- id: s\n  shell: bash\n  run: echo "sha=$GITHUB_SHA" >> $GITHUB_OUTPUT\n'
-    )
+    head = subprocess.run(["git", "-C", str(workspace), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    action = steps_action(make_action, '- id: s\n  shell: bash\n  run: echo "sha=$GITHUB_SHA" >> $GITHUB_OUTPUT\n')
     assert run_action(action).step("s").outputs["sha"] == head.strip()
 
 
@@ -684,16 +672,12 @@ outputs:
 """
 
 
-def test_cache_restores_exact_and_prefix_keys_and_saves_after_success(
-    make_action, run_action: ActionBench
-) -> None:
+def test_cache_restores_exact_and_prefix_keys_and_saves_after_success(make_action, run_action: ActionBench) -> None:
     action = steps_action(make_action, CACHE_ACTION, CACHE_HEADER)
     marker = run_action.workspace / ".venv-cache" / "lib" / "marker"
 
     failed = run_action(action, {"key": "a", "exit": "1"})
-    assert (
-        not failed.ok and failed.outputs["hit"] == "" and not failed.caches[0].saved
-    )  # saves on success only
+    assert not failed.ok and failed.outputs["hit"] == "" and not failed.caches[0].saved  # saves on success only
 
     first = run_action(action, {"key": "a"})
     assert first.outputs["hit"] == ""  # a miss leaves cache-hit unset, like actions/cache
@@ -835,9 +819,7 @@ def test_single_file_upload_and_download(make_action, run_action: ActionBench) -
     result = run_action(download)
     fetched = run_action.workspace / "fetched"
     assert (fetched / "one" / "model.pkl").read_bytes() == b"\x00model"
-    assert (fetched / "all" / "model" / "model.pkl").exists() and (
-        fetched / "all" / "notes" / "model.pkl"
-    ).exists()
+    assert (fetched / "all" / "model" / "model.pkl").exists() and (fetched / "all" / "notes" / "model.pkl").exists()
     assert result.step("one").outputs["download-path"] == str(fetched / "one")
     assert [p.name for p in (fetched / "filtered").iterdir()] == ["notes"]
     assert [p.name for p in (fetched / "merged").iterdir()] == ["model.pkl"]

@@ -195,9 +195,7 @@ def _run_cache(inputs: Mapping[str, str], io: RecorderIO) -> None:
     if entry is None:
         # Like actions/cache, `cache-hit` stays unset on a miss.
         if fail_on_miss:
-            raise StepFailure(
-                f"Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {key}"
-            )
+            raise StepFailure(f"Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {key}")
         io.info(f"Cache not found for input keys: {', '.join([key, *restore_keys])}")
     else:
         record.matched_key = entry["key"]
@@ -233,9 +231,7 @@ def _run_cache(inputs: Mapping[str, str], io: RecorderIO) -> None:
             record.saved = True
             io.info(f"Cache saved with key: {key}")
         else:
-            io.info(
-                f"Failed to save: Unable to reserve cache with key {key}, another job may be creating it."
-            )
+            io.info(f"Failed to save: Unable to reserve cache with key {key}, another job may be creating it.")
 
     io.post = save
 
@@ -264,9 +260,7 @@ def _common_ancestor(paths: list[str]) -> str:
     return "/" + "/".join(part for part in common if part)
 
 
-def find_files_to_upload(
-    path_text: str, workspace: Path, home: Path, include_hidden: bool
-) -> tuple[list[str], str]:
+def find_files_to_upload(path_text: str, workspace: Path, home: Path, include_hidden: bool) -> tuple[list[str], str]:
     """upload-artifact's search: the matched files and the root directory the artifact is laid out from."""
     patterns = parse_patterns(path_text, workspace, home)
     options = GlobOptions(exclude_hidden_files=not include_hidden)
@@ -333,9 +327,7 @@ def _run_upload(inputs: Mapping[str, str], io: RecorderIO) -> None:
             )
         index = [entry for entry in index if entry["name"] != name]
         shutil.rmtree(target)
-    io.info(
-        f"With the provided path, there will be {len(files)} file{'' if len(files) == 1 else 's'} uploaded"
-    )
+    io.info(f"With the provided path, there will be {len(files)} file{'' if len(files) == 1 else 's'} uploaded")
     for file, relative in zip(files, relatives, strict=True):
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, target / relative)
@@ -443,9 +435,7 @@ def resolve_uses(uses: str) -> RecordedAction:
         raise ValueError(f"`uses: {uses}` is not allowed; composite actions of mlgate may only use {allowed}")
     major = re.fullmatch(r"v([0-9]+)(\.[0-9]+)*", ref)
     if major is None and not re.fullmatch(r"[0-9a-f]{40}", ref):
-        raise ValueError(
-            f"`uses: {uses}`: pin a release tag (v{_MINIMUM_MAJOR} or later) or a full commit SHA"
-        )
+        raise ValueError(f"`uses: {uses}`: pin a release tag (v{_MINIMUM_MAJOR} or later) or a full commit SHA")
     if major is not None and int(major.group(1)) < _MINIMUM_MAJOR:
         raise ValueError(f"`uses: {uses}`: versions before v{_MINIMUM_MAJOR} no longer run on GitHub")
     return recorder

@@ -112,9 +112,7 @@ _DEFAULT_SHELL_ARGS = {
 }
 _SCRIPT_EXTENSIONS = {"bash": ".sh", "sh": ".sh", "python": ".py"}
 _STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_RUN_STEP_KEYS = frozenset(
-    {"name", "id", "if", "run", "shell", "env", "working-directory", "continue-on-error"}
-)
+_RUN_STEP_KEYS = frozenset({"name", "id", "if", "run", "shell", "env", "working-directory", "continue-on-error"})
 _USES_STEP_KEYS = frozenset({"name", "id", "if", "uses", "with", "env", "continue-on-error"})
 _INPUT_KEYS = frozenset({"description", "required", "default", "deprecationMessage"})
 _OUTPUT_KEYS = frozenset({"description", "value"})
@@ -239,9 +237,7 @@ class _ActionYamlLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"'{key}' is already defined", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"'{key}' is already defined", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -359,9 +355,7 @@ class _Loader:
             raise self.error("top level", f"unknown key(s) {sorted(unknown)}")
         runs = _mapping(root.get("runs"), f"{self.path}: runs")
         if runs.get("using") != "composite":
-            raise self.error(
-                "runs.using", f"the bench runs composite actions only, found {runs.get('using')!r}"
-            )
+            raise self.error("runs.using", f"the bench runs composite actions only, found {runs.get('using')!r}")
         if unknown := set(runs) - {"using", "steps"}:
             raise self.error("runs", f"unknown key(s) {sorted(unknown)} for a composite action")
         raw_steps = runs.get("steps")
@@ -425,9 +419,7 @@ class _Loader:
             raise self.error(where, "a step needs exactly one of `run:` and `uses:`")
         allowed = _RUN_STEP_KEYS if "run" in raw else _USES_STEP_KEYS
         if unknown := set(raw) - allowed:
-            hint = (
-                " (GitHub does not support it in composite actions)" if "timeout-minutes" in unknown else ""
-            )
+            hint = " (GitHub does not support it in composite actions)" if "timeout-minutes" in unknown else ""
             raise self.error(where, f"unknown key(s) {sorted(unknown)}{hint}")
         condition_text = _scalar_text(raw.get("if", ""), f"{self.path}: {where}.if")
         try:
@@ -483,9 +475,7 @@ class _Loader:
 
     def env_mapping(self, raw: object, where: str) -> dict:
         if isinstance(raw, str):
-            raise UnsupportedExpression(
-                f"{self.path}: {where}.env: an env given as one expression is not modelled"
-            )
+            raise UnsupportedExpression(f"{self.path}: {where}.env: an env given as one expression is not modelled")
         return _mapping(raw, f"{self.path}: {where}.env")
 
 
@@ -679,9 +669,7 @@ class _Run:
                 )
             values[declared.name] = _input_value(name, value)
             if declared.deprecation:
-                self.annotate(
-                    "warning", f"Input '{name}' has been deprecated with message: {declared.deprecation}", ""
-                )
+                self.annotate("warning", f"Input '{name}' has been deprecated with message: {declared.deprecation}", "")
         ctx = self.eval_context(self.github, {})
         resolved: list[tuple[str, object]] = []
         for declared in spec.inputs.values():
@@ -697,9 +685,7 @@ class _Run:
 
     # -- logging ------------------------------------------------------------------------------------
 
-    def annotate(
-        self, level: str, message: str, step: str, properties: Mapping[str, str] | None = None
-    ) -> None:
+    def annotate(self, level: str, message: str, step: str, properties: Mapping[str, str] | None = None) -> None:
         properties = properties or {}
         self.annotations.append(
             Annotation(
@@ -807,9 +793,7 @@ class _Run:
             return step.continue_on_error
         value = step.continue_on_error.evaluate(ctx)
         if not isinstance(value, bool):
-            raise _StepFailed(
-                f"Unexpected value '{to_str(value)}' for continue-on-error (expected a boolean)"
-            )
+            raise _StepFailed(f"Unexpected value '{to_str(value)}' for continue-on-error (expected a boolean)")
         return value
 
     def process_file_commands(self, files: Mapping[str, Path], result: StepResult) -> dict[str, str]:
@@ -1034,9 +1018,8 @@ class _Run:
                     result.outputs[command.properties["name"]] = data
             elif name in ("set-env", "add-path"):
                 # Like the runner: the command fails the step, later output is still processed.
-                message = (
-                    f"Unable to process command '{line.strip()}' successfully. "
-                    + DISABLED_COMMAND.format(name=name)
+                message = f"Unable to process command '{line.strip()}' successfully. " + DISABLED_COMMAND.format(
+                    name=name
                 )
                 lines.append(self.masker.mask(f"##[error]{message}"))
                 self.annotate("error", message, label)

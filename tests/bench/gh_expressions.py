@@ -26,9 +26,7 @@ _INT32_MAX = 2**31 - 1
 STATUS_FUNCTIONS = frozenset({"success", "failure", "always", "cancelled"})
 # Contexts GitHub offers in composite actions that the bench does not model: refuse, never guess.
 UNMODELLED_CONTEXTS = frozenset({"strategy", "matrix", "job", "vars"})
-_ALWAYS_AVAILABLE_FUNCTIONS = frozenset(
-    {"contains", "startswith", "endswith", "format", "join", "tojson", "fromjson"}
-)
+_ALWAYS_AVAILABLE_FUNCTIONS = frozenset({"contains", "startswith", "endswith", "format", "join", "tojson", "fromjson"})
 _FUNCTION_ARITY = {
     "contains": (2, 2),
     "startswith": (2, 2),
@@ -868,9 +866,7 @@ class _Parser:
 
     def parse_call(self, token: _Token) -> Node:
         name = token.raw.lower()
-        if name not in _FUNCTION_ARITY or not (
-            name in _ALWAYS_AVAILABLE_FUNCTIONS or name in self.site.functions
-        ):
+        if name not in _FUNCTION_ARITY or not (name in _ALWAYS_AVAILABLE_FUNCTIONS or name in self.site.functions):
             raise self.lexer.error("Unrecognized function", token.raw, token.position)
         self.expect("(")
         args: list[Node] = []
