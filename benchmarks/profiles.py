@@ -1,0 +1,114 @@
+"""What dominates a missed target: `python -X importtime` for start-up, cProfile for everything else.
+
+Both run the measured interpreter in a fresh process and return a short Markdown table for RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import pstats
+import shlex
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.harness import Context, bench_env, measure
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    module: str
+    self_us: int
+    cumulative_us: int
+    depth: int
+
+
+def parse_importtime(stderr: str) -> list[ImportLine]:
+    """`-X importtime` lines in their printed order (a module's imports come before it, one level deeper)."""
+    lines = []
+    for raw in stderr.splitlines():
+        if not raw.startswith("import time:") or "self [us]" in raw:
+            continue
+        self_us, cumulative_us, name = raw.removeprefix("import time:").split("|", 2)
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        lines.append(ImportLine(name.strip(), int(self_us), int(cumulative_us), depth))
+    return lines
+
+
+def import_chain(lines: Sequence[ImportLine], index: int) -> list[str]:
+    """The modules that pulled lines[index] in, outermost first: each parent is the next line one level up."""
+    chain = [lines[index].module]
+    depth = lines[index].depth
+    for line in lines[index + 1 :]:
+        if line.depth < depth:
+            chain.append(line.module)
+            depth = line.depth
+    return chain[::-1]
+
+
+def importtime_table(ctx: Context, code: str, top: int = 8) -> str:
+    """The `top` imports by own time while running `code`, each with the chain of imports that pulled it in."""
+    run = measure([str(ctx.python), "-X", "importtime", "-c", code])
+    lines = parse_importtime(run.stderr)
+    total = sum(line.self_us for line in lines)
+    ranked = sorted(range(len(lines)), key=lambda i: lines[i].self_us, reverse=True)[:top]
+    rows = [
+        f"| {lines[i].self_us / 1000:.1f} ms | {lines[i].cumulative_us / 1000:.1f} ms | "
+        f"{' → '.join(import_chain(lines, i))} |"
+        for i in ranked
+    ]
+    return "\n".join(
+        [
+            f"`python -X importtime -c {code!r}` — {len(lines)} modules, {total / 1000:.0f} ms of import time:",
+            "",
+            "| self | cumulative | imported through |",
+            "|---:|---:|---|",
+            *rows,
+        ]
+    )
+
+
+def cprofile_table(
+    ctx: Context,
+    argv_after_python: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+    top: int = 12,
+) -> str:
+    """The `top` functions by cumulative time of `python -m cProfile <argv_after_python>`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "profile.out"
+        argv = [str(ctx.python), "-m", "cProfile", "-o", str(output), *argv_after_python]
+        run = measure(argv, cwd=cwd, env=env or bench_env(), ok_codes=ok_codes)
+        stats = pstats.Stats(str(output))
+    total = stats.total_tt  # type: ignore[attr-defined]  # set by pstats when it loads the file
+    entries = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)  # type: ignore[attr-defined]
+    rows = []
+    for (filename, line, function), (_, calls, own, cumulative, _) in entries:
+        if function.startswith("<") or "cProfile" in filename or "runpy" in filename:
+            continue
+        where = _short_path(filename)
+        rows.append(f"| {cumulative:.2f} s | {own:.2f} s | {calls:,} | `{function}` ({where}:{line}) |")
+        if len(rows) == top:
+            break
+    return "\n".join(
+        [
+            f"cProfile of `python {shlex.join(argv_after_python)}` ({run.wall_s:.1f} s under the profiler, "
+            f"{total:.1f} s profiled):",
+            "",
+            "| cumulative | own | calls | function |",
+            "|---:|---:|---:|---|",
+            *rows,
+        ]
+    )
+
+
+def _short_path(filename: str) -> str:
+    """site-packages/x/y.py → x/y.py; src/mlgate/x.py → mlgate/x.py."""
+    for marker in ("site-packages/", "/src/", "/lib/python3"):
+        if marker in filename:
+            tail = filename.split(marker, 1)[1]
+            return tail.split("/", 1)[1] if marker == "/lib/python3" else tail
+    return filename
