@@ -134,6 +134,7 @@ class Case:
     env: Mapping[str, str] | None = None
     ok_codes: Sequence[int] = (0,)
     prepare: Callable[[], None] | None = None  # run before each measurement, outside the timed region
+    runs: int | None = None  # at most this many measurements (an expensive alternative), None: every round
 
 
 def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict[str, list[Measurement]]:
@@ -144,6 +145,8 @@ def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
             case = cases[name]
+            if case.runs is not None and round_number >= warmup + case.runs:
+                continue
             if case.prepare is not None:
                 case.prepare()
             measurement = measure(case.argv, cwd=case.cwd, env=case.env, ok_codes=case.ok_codes)

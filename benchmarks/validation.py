@@ -1,0 +1,347 @@
+"""2. Validation: `mlgate validate` (built-in checks over every row) vs deepchecks `data_integrity` +
+`train_test_validation` (defaults) on the same generated train data and drifted copy, at 100k, 1M and 5M rows.
+
+The data (20 columns: floats, integers, categories, a flag and a binary label; nulls in some columns) is
+generated once per size into the cache directory as Parquet. The test file is a drifted copy: shifted and
+rescaled numbers, a reweighted category, more nulls. Both tools read the Parquet files from disk in a fresh
+process, so each figure is what a CI step would pay end to end.
+
+    python -m benchmarks.validation generate ROWS DIR          # the data files
+    python -m benchmarks.validation deepchecks DIR             # the alternative, as a user would write it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import (
+    Case,
+    Context,
+    Measurement,
+    Row,
+    Section,
+    at_most,
+    both,
+    interleave,
+    median_rss,
+    median_wall,
+    mib,
+    not_measurable,
+    seconds,
+    times,
+    wall_summary,
+)
+from benchmarks.profiles import cprofile_table
+
+NAME = "validation"
+TITLE = "Validation: `mlgate validate` vs deepchecks `data_integrity` + `train_test_validation`"
+GENERATOR_VERSION = 1  # bump when the generated data changes, so cached files are rebuilt
+SIZES = (100_000, 1_000_000, 5_000_000)
+SMOKE_SIZES = (2_000, 4_000)
+LABEL = "label"
+CATEGORIES = {
+    "region": ["north", "south", "east", "west", "central"],
+    "plan": ["free", "basic", "pro", "team", "enterprise"],
+    "channel": [f"channel_{i:02d}" for i in range(12)],
+    "device": ["desktop", "mobile", "tablet"],
+    "country": [f"country_{i:02d}" for i in range(40)],
+    "segment": ["a", "b", "c", "d"],
+}
+FLOATS = 9
+INTEGERS = 3
+MAX_SECONDS_1M = 15.0
+MAX_SCALING = 5.5
+MAX_RSS_FACTOR = 3.0
+DEEPCHECKS_TIMEOUT_S = 1800
+
+
+# ---- data ---------------------------------------------------------------------------------------------------
+
+
+def generate(rows: int, out: Path) -> None:
+    """train.parquet and its drifted copy test.parquet, `rows` rows each, 20 columns, seeded."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def table(seed: int, drifted: bool) -> pa.Table:
+        rng = np.random.default_rng(seed)
+        columns: dict[str, pa.Array] = {}
+        shift, scale = (0.5, 1.5) if drifted else (0.0, 1.0)
+        for i in range(FLOATS):
+            values = rng.normal(loc=shift if i < 3 else 0.0, scale=scale if i in (1, 4) else 1.0, size=rows)
+            null_share = (0.08 if drifted else 0.02) if i == 2 else (0.01 if i % 3 == 0 else 0.0)
+            mask = rng.random(rows) < null_share if null_share else None
+            columns[f"num_{i}"] = pa.array(values, mask=mask)
+        for i in range(INTEGERS):
+            low, high = (18, 90) if i == 0 else (0, 1000 * (i + 1))
+            values = rng.integers(low + (5 if drifted and i == 0 else 0), high, size=rows)
+            columns[f"int_{i}"] = pa.array(values)
+        for position, (name, values) in enumerate(CATEGORIES.items()):
+            weights = np.linspace(1.0, 2.0, len(values))
+            if drifted and position == 0:
+                weights = weights[::-1] ** 3  # the most common region becomes the rarest
+            codes = rng.choice(len(values), size=rows, p=weights / weights.sum()).astype(np.int32)
+            mask = rng.random(rows) < 0.03 if position == 1 else None
+            encoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), pa.array(values))
+            columns[name] = encoded.dictionary_decode()
+        columns["is_active"] = pa.array(rng.random(rows) < 0.7)
+        logits = columns["num_0"].to_numpy(zero_copy_only=False) - 0.02 * (columns["int_0"].to_numpy() - 50)
+        columns[LABEL] = pa.array((np.nan_to_num(logits) + rng.normal(size=rows) > 0).astype(np.int64))
+        return pa.table(columns)
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, seed, drifted in (("train", 1, False), ("test", 2, True)):
+        pq.write_table(table(seed, drifted), out / f"{name}.parquet.tmp")
+        (out / f"{name}.parquet.tmp").rename(out / f"{name}.parquet")
+
+
+def dataset(ctx: Context, rows: int) -> Path:
+    """The cached data directory for `rows`, generated in a fresh process the first time."""
+    from benchmarks.harness import measure
+
+    folder = ctx.cache_dir / "validation" / f"v{GENERATOR_VERSION}-{rows}"
+    if not (folder / "test.parquet").exists():
+        print(f"[bench] generating {rows:,} rows into {folder}", file=sys.stderr, flush=True)
+        measure(ctx.module("validation", "generate", str(rows), str(folder)))
+    return folder
+
+
+def in_memory_mib(ctx: Context, folder: Path) -> float:
+    """Arrow's in-memory size of train + test as read from Parquet: the data size the RSS target refers to."""
+    from benchmarks.harness import measure
+
+    code = (
+        "import sys, pyarrow.parquet as pq\n"
+        "print(sum(pq.read_table(f'{sys.argv[1]}/{n}.parquet').nbytes for n in ('train', 'test')))\n"
+    )
+    return int(measure([str(ctx.python), "-c", code, str(folder)]).stdout) / 2**20
+
+
+# ---- the alternative: deepchecks as a user would run it ------------------------------------------------------
+
+
+def run_deepchecks(folder: Path) -> dict[str, Any]:
+    """Both suites with their default checks and conditions; what failed, and where the time went."""
+    started = time.perf_counter()
+    import pandas as pd
+    from deepchecks.tabular import Dataset
+    from deepchecks.tabular.suites import data_integrity, train_test_validation
+
+    imported = time.perf_counter()
+    train = pd.read_parquet(folder / "train.parquet")
+    test = pd.read_parquet(folder / "test.parquet")
+    categorical = [name for name in CATEGORIES if name in train.columns] + ["is_active"]
+    train_ds = Dataset(train, label=LABEL, cat_features=categorical)
+    test_ds = Dataset(test, label=LABEL, cat_features=categorical)
+    loaded = time.perf_counter()
+    results = [data_integrity().run(train_ds), train_test_validation().run(train_ds, test_ds)]
+    finished = time.perf_counter()
+    found = []
+    for result in results:
+        for check in result.get_not_passed_checks():
+            found.append(check.get_header())
+        found += [f"{failure.header} (did not run)" for failure in result.get_not_ran_checks()]
+    return {
+        "found": found,
+        "seconds": {"import": imported - started, "read": loaded - imported, "suites": finished - loaded},
+    }
+
+
+# ---- the benchmark ------------------------------------------------------------------------------------------
+
+
+def _mlgate_config(folder: Path, rows: int) -> Path:
+    """A mlgate.yml that runs the built-in checks only, over every row (no sampling), without deepchecks."""
+    config = folder.parent / f"mlgate-{rows}.yml"
+    config.write_text(
+        "data:\n"
+        f"  train: {folder / 'train.parquet'}\n"
+        f"  test: {folder / 'test.parquet'}\n"
+        f"  label: {LABEL}\n"
+        f"  sample_rows: {max(rows, 1000)}\n"
+        "  checks:\n"
+        "    deepchecks: []\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _mlgate_findings(results_dir: Path) -> list[str]:
+    document = json.loads((results_dir / "validation.json").read_text(encoding="utf-8"))
+    return [
+        f"{finding['check']} ({finding['severity']}): {finding['message']}"
+        for finding in document["evidence"]["findings"]
+        if finding["severity"] in ("warn", "fail")
+    ]
+
+
+def _cases(ctx: Context, folder: Path, rows: int) -> dict[str, Case]:
+    config = _mlgate_config(folder, rows)
+    results = ctx.work_dir / f"results-{rows}"
+    return {
+        "mlgate": Case(
+            [ctx.tool("mlgate"), "--config", str(config), "--results-dir", str(results), "validate"],
+            cwd=ctx.work_dir,
+            ok_codes=(0, 1),  # 1: the drifted copy fails the gate, as it should
+        ),
+        "deepchecks": Case(ctx.module("validation", "deepchecks", str(folder)), cwd=ctx.work_dir),
+    }
+
+
+def run(ctx: Context) -> Section:
+    if "validate" not in _commands(ctx):
+        return not_measurable(
+            NAME, TITLE, ctx, "1M × 20 validated", f"≤ {MAX_SECONDS_1M:.0f} s", "`mlgate validate` is not on this build"
+        )
+    sizes = SMOKE_SIZES if ctx.smoke else SIZES
+    section = Section(NAME, TITLE, ctx.rerun(NAME))
+    measured: dict[int, dict[str, list[Measurement]]] = {}
+    data_mib: dict[int, float] = {}
+    findings: dict[int, tuple[list[str], list[str], dict[str, float]]] = {}
+    for rows in sizes:
+        folder = dataset(ctx, rows)
+        data_mib[rows] = in_memory_mib(ctx, folder)
+        cases = _cases(ctx, folder, rows)
+        repeats = 1 if ctx.smoke or rows >= 5_000_000 else 3
+        measured[rows] = interleave(cases, repeats=repeats, warmup=0)
+        last_deepchecks = json.loads(measured[rows]["deepchecks"][-1].stdout.strip().splitlines()[-1])
+        findings[rows] = (
+            _mlgate_findings(ctx.work_dir / f"results-{rows}"),
+            last_deepchecks["found"],
+            last_deepchecks["seconds"],
+        )
+        section.rows += _rows_for(ctx, rows, measured[rows], data_mib[rows], cases)
+    section.rows += _scaling_rows(ctx, sizes, measured)
+    section.notes += _notes(ctx, sizes, findings, data_mib)
+    slow = [row for row in section.misses if row.figure.startswith("1M")]
+    if slow and not ctx.smoke:
+        rows = 1_000_000
+        config = _mlgate_config(dataset(ctx, rows), rows)
+        results = str(ctx.work_dir / "results-profile")
+        argv = ["-m", "mlgate", "--config", str(config), "--results-dir", results, "validate"]
+        section.notes.append(
+            "What dominates `mlgate validate` at 1M rows:\n\n" + cprofile_table(ctx, argv, ok_codes=(0, 1))
+        )
+    return section
+
+
+def _commands(ctx: Context) -> list[str]:
+    from benchmarks.harness import installed
+
+    return list(installed(ctx)["commands"])  # type: ignore[call-overload]
+
+
+def _label(rows: int) -> str:
+    return f"{rows // 1_000_000}M" if rows >= 1_000_000 and rows % 1_000_000 == 0 else f"{rows // 1000}k"
+
+
+def _rows_for(
+    ctx: Context, rows: int, runs: dict[str, list[Measurement]], data_mib: float, cases: dict[str, Case]
+) -> list[Row]:
+    mlgate, deepchecks = median_wall(runs["mlgate"]), median_wall(runs["deepchecks"])
+    command = f"`{ctx.display(cases['mlgate'].argv)}` vs `{ctx.display(cases['deepchecks'].argv)}`"
+    label = _label(rows)
+    faster = at_most(mlgate / deepchecks, 1.0)
+    time_target = "< 1× deepchecks"
+    verdict = faster
+    if rows == 1_000_000:
+        time_target = f"≤ {MAX_SECONDS_1M:.0f} s and < 1× deepchecks"
+        verdict = both(at_most(mlgate, MAX_SECONDS_1M, seconds), faster)
+    rss = median_rss(runs["mlgate"])
+    return [
+        Row(
+            f"{label} × 20: wall time (train + drifted test, {label} rows each)",
+            wall_summary(runs["mlgate"]),
+            f"deepchecks: {wall_summary(runs['deepchecks'])}",
+            times(mlgate / deepchecks),
+            time_target,
+            verdict,
+            command,
+        ),
+        Row(
+            f"{label} × 20: rows/s (both files)",
+            f"{2 * rows / mlgate:,.0f}",
+            f"deepchecks: {2 * rows / deepchecks:,.0f}",
+            times(deepchecks / mlgate) + " faster",
+            command="same runs",
+        ),
+        Row(
+            f"{label} × 20: peak RSS (data in memory: {mib(data_mib)})",
+            mib(rss),
+            f"deepchecks: {mib(median_rss(runs['deepchecks']))}",
+            times(rss / data_mib) + " of the data",
+            f"≤ {MAX_RSS_FACTOR:.0f}× the data",
+            at_most(rss / data_mib, MAX_RSS_FACTOR),
+            "same runs",
+        ),
+    ]
+
+
+def _scaling_rows(ctx: Context, sizes: tuple[int, ...], measured: dict[int, dict[str, list[Measurement]]]) -> list[Row]:
+    small, large = sizes[-2], sizes[-1]
+    growth = median_wall(measured[large]["mlgate"]) / median_wall(measured[small]["mlgate"])
+    alternative = median_wall(measured[large]["deepchecks"]) / median_wall(measured[small]["deepchecks"])
+    factor = large / small
+    limit = MAX_SCALING * factor / 5
+    return [
+        Row(
+            f"time growth {_label(small)} → {_label(large)} rows ({factor:.0f}× the rows)",
+            times(growth),
+            f"deepchecks: {times(alternative)}",
+            times(growth),
+            f"≤ {limit:.1f}× (linear)",
+            at_most(growth, limit),
+            "the wall-time medians above",
+        )
+    ]
+
+
+def _notes(
+    ctx: Context,
+    sizes: tuple[int, ...],
+    findings: dict[int, tuple[list[str], list[str], dict[str, float]]],
+    data_mib: dict[int, float],
+) -> list[str]:
+    notes = [
+        "mlgate runs its built-in checks (schema inferred, nulls, duplicates, leakage, label, PII, drift) with "
+        "`data.sample_rows` set to the row count, so every check sees every row; deepchecks runs both suites "
+        "with their default checks, conditions and sampling (many of its checks look at a sample), reading the "
+        "same Parquet files with pandas. Wall time and peak RSS are of the whole process: import, read, check.",
+    ]
+    for rows in sizes:
+        ours, theirs, split = findings[rows]
+        breakdown = ", ".join(f"{name} {seconds(value)}" for name, value in split.items())
+        notes.append(
+            f"What each found at {_label(rows)} rows — **mlgate** ({len(ours)}): "
+            + ("; ".join(ours) or "nothing")
+            + f". **deepchecks** ({len(theirs)} checks not passed): "
+            + ("; ".join(theirs) or "nothing")
+            + f". deepchecks' own time split: {breakdown}."
+        )
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.validation")
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("generate")
+    make.add_argument("rows", type=int)
+    make.add_argument("out", type=Path)
+    alternative = commands.add_parser("deepchecks")
+    alternative.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        generate(args.rows, args.out)
+    else:
+        print(json.dumps(run_deepchecks(args.folder)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
