@@ -1,0 +1,193 @@
+"""Results bundles for report tests, shaped like what validate, train and compare write, and checks of what
+GitHub will show: its Markdown engine (cmarkgfm, GFM extensions) and the `mermaid` parser under node."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlgate.results import StepResult, write_result
+
+ROOT = Path(__file__).resolve().parents[2]
+MERMAID_TOOL = ROOT / "tests" / "tools" / "mermaid_parse.mjs"
+BASE_SHA = "1" * 40
+HEAD_SHA = "2" * 40
+_MERMAID_BLOCK = re.compile(r"^(`{3,})mermaid\n(.*?)^\1$", re.MULTILINE | re.DOTALL)
+
+
+def validation_result(*, verdict: str = "warn", failed: int = 2, label: str | None = None) -> StepResult:
+    checks: list[dict[str, Any]] = [
+        {"check": "nulls", "column": "age", "status": "pass", "message": "0.0% missing"},
+        {"check": "schema", "column": None, "status": "pass", "message": "all 12 columns as expected"},
+    ]
+    for i in range(failed):
+        checks.append(
+            {
+                "check": "pii" if i % 2 else "nulls",
+                "column": f"col_{i}",
+                "status": "fail" if verdict == "fail" else "warn",
+                "message": f"{3 + i} e-mail addresses, e.g. j***@example.com" if i % 2 else f"{12 + i}% missing",
+                "file": "data/train.csv",
+                "line": None,
+            }
+        )
+    drift_columns = [
+        {
+            "column": "mean radius",
+            "method": "ks",
+            "statistic": 0.21,
+            "p_value": 0.0004,
+            "threshold": 0.05,
+            "drifted": True,
+        },
+        {
+            "column": "mean texture",
+            "method": "ks",
+            "statistic": 0.04,
+            "p_value": 0.61,
+            "threshold": 0.05,
+            "drifted": False,
+        },
+        {"column": "target", "method": "chi2", "statistic": 1.3, "p_value": 0.25, "threshold": 0.05, "drifted": False},
+    ]
+    return StepResult(
+        step="validation",
+        verdict=verdict,
+        summary=f"{failed} data checks did not pass" if failed else "all data checks passed",
+        commits={"head": HEAD_SHA},
+        evidence={
+            "checks": checks,
+            "drift": {"columns": drift_columns, "share": 1 / 3, "max_share": 0.5, "sample": None},
+            "data": {
+                "train": {"path": "data/train.csv", "rows": 455, "sha256": "ab" * 32},
+                "test": {"path": "data/test.csv", "rows": 114, "sha256": "cd" * 32},
+            },
+            "annotations": [
+                {"path": "mlgate.yml", "start_line": 7, "level": "warning", "message": "nulls above max_fraction 0.05"}
+            ],
+        },
+        label=label,
+    )
+
+
+def train_result(*, verdict: str = "pass", label: str | None = None) -> StepResult:
+    return StepResult(
+        step="train",
+        verdict=verdict,
+        summary="training finished in 12.3 s" if verdict == "pass" else "training command exited with 1",
+        commits={"head": HEAD_SHA},
+        evidence={
+            "command": "dvc repro",
+            "exit_code": 0 if verdict == "pass" else 1,
+            "resources": {"wall_seconds": 12.3, "cpu_seconds": 20.1, "peak_rss_bytes": 300 * 1024 * 1024, "gpu": []},
+            "metrics": {"accuracy": 0.9561, "roc_auc": 0.991, "latency": {"p50_ms": 3.2}},
+            "params": {"train": {"n_estimators": 200, "max_depth": 8}},
+            "data_versions": {"data/train.csv": "3f2a9c0e8d7b6a5f4e3d2c1b0a9f8e7d"},
+            "log_tail": "Traceback (most recent call last):\n  ...\nValueError: boom" if verdict != "pass" else None,
+        },
+        label=label,
+    )
+
+
+def compare_result(*, verdict: str = "fail", label: str | None = None, history: bool = True) -> StepResult:
+    metrics = [
+        {
+            "metric": "accuracy",
+            "base": 0.9649,
+            "head": 0.9386,
+            "delta": -0.0263,
+            "interval": {"low": -0.045, "high": -0.009, "level": 0.95, "method": "paired bootstrap"},
+            "p_value": 0.004,
+            "rule": {"direction": "higher", "max_drop": 0.005, "min": 0.9, "required": True},
+            "verdict": verdict,
+            "reason": "dropped 0.0263 (beyond max_drop 0.005) and significant (p=0.004)",
+        },
+        {
+            "metric": "roc_auc",
+            "base": 0.991,
+            "head": 0.9915,
+            "delta": 0.0005,
+            "interval": [-0.002, 0.003],
+            "rule": {"direction": "higher", "max_drop": "1%"},
+            "verdict": "pass",
+            "reason": "within noise",
+        },
+        {
+            "metric": "latency.p50_ms",
+            "base": 3.1,
+            "head": 3.2,
+            "verdict": "warn",
+            "reason": "advisory rule",
+            "rule": {"direction": "lower", "max_increase": "2%", "required": False},
+        },
+    ]
+    evidence: dict[str, Any] = {
+        "gate": verdict,
+        "no_baseline": False,
+        "metrics": metrics,
+        "params": {"train.n_estimators": {"base": 100, "head": 200}, "train.max_depth": {"base": 8, "head": 8}},
+        "data_versions": {"data/train.csv": {"base": "aa11", "head": "bb22"}},
+    }
+    if history:
+        evidence["history"] = {
+            "accuracy": [{"sha": f"{i:x}" * 40, "value": 0.95 + i / 1000} for i in range(1, 6)],
+        }
+    return StepResult(
+        step="compare",
+        verdict=verdict,
+        summary="accuracy regressed beyond policy" if verdict == "fail" else "no regression beyond policy",
+        commits={"base": BASE_SHA, "head": HEAD_SHA},
+        evidence=evidence,
+        label=label,
+    )
+
+
+def bundle(verdict: str = "fail") -> list[StepResult]:
+    """A full PR bundle whose overall verdict is `verdict` (pass, warn or fail)."""
+    validation = validation_result(
+        verdict="pass" if verdict == "pass" else "warn", failed=0 if verdict == "pass" else 2
+    )
+    compare = compare_result(verdict="fail" if verdict == "fail" else "pass")
+    return [validation, train_result(), compare]
+
+
+def write_bundle(directory: Path, results: Sequence[StepResult]) -> Path:
+    for result in results:
+        write_result(directory, result)
+    return directory
+
+
+def gfm_html(markdown: str) -> str:
+    """HTML as GitHub renders a comment: cmark-gfm with its extensions (tables, autolinks, strikethrough...)."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+def mermaid_blocks(markdown: str) -> list[str]:
+    return [match.group(2) for match in _MERMAID_BLOCK.finditer(markdown)]
+
+
+def parse_mermaid(diagrams: Sequence[str]) -> list[dict[str, Any]]:
+    """Each diagram parsed by the real `mermaid` package (node + jsdom); one {ok, type|error} per diagram."""
+    if not (ROOT / "node_modules" / "mermaid").is_dir():
+        pytest.fail("node_modules/mermaid is missing: run `make install`")
+    done = subprocess.run(
+        ["node", str(MERMAID_TOOL)],
+        input=json.dumps(list(diagrams)),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode not in (0, 1) or not done.stdout:
+        pytest.fail(f"mermaid parser crashed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
