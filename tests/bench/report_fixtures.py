@@ -4,8 +4,10 @@ GitHub will show: its Markdown engine (cmarkgfm, GFM extensions) and the `mermai
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -191,3 +193,52 @@ def parse_mermaid(diagrams: Sequence[str]) -> list[dict[str, Any]]:
     if done.returncode not in (0, 1) or not done.stdout:
         pytest.fail(f"mermaid parser crashed ({done.returncode}): {done.stderr[-2000:]}")
     return json.loads(done.stdout)
+
+
+def run_mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, with none of the caller's GITHUB_*/MLGATE_* variables leaking in."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_", "RUNNER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "mlgate", *args],
+        cwd=cwd,
+        env=clean | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def actions_env(root: Path, **extra: str) -> dict[str, str]:
+    """What a GitHub Actions step sees: the runner's files, for a pull_request run of workflow CI."""
+    for name in ("output", "summary", "env", "path"):
+        (root / f"gh_{name}").touch()
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(root / "gh_output"),
+        "GITHUB_STEP_SUMMARY": str(root / "gh_summary"),
+        "GITHUB_ENV": str(root / "gh_env"),
+        "GITHUB_PATH": str(root / "gh_path"),
+        "GITHUB_WORKFLOW": "CI",
+        "GITHUB_RUN_ID": "42",
+        **extra,
+    }
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """$GITHUB_OUTPUT, single-line and heredoc entries."""
+    outputs: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if "<<" in line and "=" not in line.split("<<", 1)[0]:
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, index + 1)
+            outputs[name] = "\n".join(lines[index + 1 : end])
+            index = end + 1
+            continue
+        name, _, value = line.partition("=")
+        outputs[name] = value
+        index += 1
+    return outputs
