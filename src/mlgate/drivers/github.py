@@ -22,7 +22,7 @@ someone else's comment is therefore never taken for ours.
 from __future__ import annotations
 
 import contextlib
-import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -53,7 +53,6 @@ T = TypeVar("T")
 ACTIONS_BOT = "github-actions[bot]"
 NOT_ACCESSIBLE = ("resource not accessible by integration", "resource not accessible by personal access token")
 SECONDARY_HINTS = ("secondary rate limit", "abuse detection", "please wait a few minutes", "retry your request again")
-log = logging.getLogger("mlgate.github")
 
 
 @dataclass(frozen=True)
@@ -120,15 +119,17 @@ def classify(exc: Exception, attempt: int, policy: RetryPolicy) -> _Retry | None
     if status not in (403, 429):
         return None
     message = _message(exc).lower()
-    if after is not None:
-        return _Retry(after, f"HTTP {status} rate limited (Retry-After {after:g} s)", ambiguous=False)
     reset = _header(headers, "x-ratelimit-reset")
-    if _header(headers, "x-ratelimit-remaining") == "0" and reset and reset.replace(".", "", 1).isdigit():
-        wait = max(0.0, float(reset) - time.time()) + 1.0
-        return _Retry(wait, f"HTTP {status} API rate limit exhausted until its reset", ambiguous=False)
-    if status == 429 or any(hint in message for hint in SECONDARY_HINTS):
-        wait = max(policy.secondary_wait, policy.backoff(attempt))
-        return _Retry(wait, f"HTTP {status} secondary rate limit", ambiguous=False)
+    exhausted = _header(headers, "x-ratelimit-remaining") == "0" and bool(reset) and reset.replace(".", "", 1).isdigit()
+    secondary = any(hint in message for hint in SECONDARY_HINTS)
+    kind = "secondary rate limit" if secondary else "API rate limit exhausted" if exhausted else "rate limited"
+    if after is not None:
+        return _Retry(after, f"HTTP {status} {kind} (Retry-After {after:g} s)", ambiguous=False)
+    if exhausted and not secondary:
+        wait = max(0.0, float(reset or 0) - time.time()) + 1.0
+        return _Retry(wait, f"HTTP {status} {kind} until its reset", ambiguous=False)
+    if status == 429 or secondary:
+        return _Retry(max(policy.secondary_wait, policy.backoff(attempt)), f"HTTP {status} {kind}", ambiguous=False)
     return None
 
 
@@ -190,7 +191,7 @@ class GitHubDriver:
                         f"GitHub API: {what} failed after {attempt} attempt(s): {retry.reason} ({describe(exc)}); "
                         f"gave up within the retry budget of {self._policy.budget:g} s"
                     ) from exc
-                log.warning("GitHub API: %s: %s; retrying in %.1f s", what, retry.reason, retry.wait)
+                print(f"mlgate: GitHub API: {what}: {retry.reason}; retrying in {retry.wait:.1f} s", file=sys.stderr)
                 self._sleep(retry.wait)
                 self._waited += retry.wait
                 if retry.ambiguous and reconcile is not None:
