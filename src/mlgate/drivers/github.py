@@ -9,6 +9,8 @@ Client settings, and why (see /work/shared/GITHUB_API_FACTS.md §1, §7, §9):
   only if that fits the budget.
 - `seconds_between_requests/writes=None`: PyGithub's pacing (0.25 s per request, 1 s per write) would add
   seconds to every report for a handful of calls; the retry policy handles GitHub pushing back instead.
+- `timeout=15`: longer than the 10 s after which GitHub itself ends a request, so when a call times out
+  its effect (if any) is settled, and re-listing before a retry sees it.
 - `lazy=True` and `per_page=100`: no GET for the repo or issue objects we only write to, and the fewest
   pages when listing comments, so a sticky comment on a PR with N comments costs ceil(N/100) + 1 calls.
 
