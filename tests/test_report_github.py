@@ -245,6 +245,7 @@ def test_a_200k_report_arrives_within_65536_characters_with_the_pointer(
     assert "[the workflow run](" in mine.body and "/actions/runs/42)" in mine.body
     [run] = github.repo().check_runs.values()
     assert len(run.summary) <= 65_535
+    assert len(run.annotations) == 500  # of 4,000 located findings: 10 batches, not 80
     assert full in (tmp_path / "gh_summary").read_text(encoding="utf-8")
 
 

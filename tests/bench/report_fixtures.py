@@ -24,55 +24,67 @@ _MERMAID_BLOCK = re.compile(r"^(`{3,})mermaid\n(.*?)^\1$", re.MULTILINE | re.DOT
 
 
 def validation_result(*, verdict: str = "warn", failed: int = 2, label: str | None = None) -> StepResult:
-    checks: list[dict[str, Any]] = [
-        {"check": "nulls", "column": "age", "status": "pass", "message": "0.0% missing"},
-        {"check": "schema", "column": None, "status": "pass", "message": "all 12 columns as expected"},
+    """validation.json as `mlgate validate` writes it; `failed` findings of severity warn (or fail)."""
+    severity = "fail" if verdict == "fail" else "warn"
+    findings: list[dict[str, Any]] = [
+        {"check": "schema", "severity": "pass", "message": "all 31 columns as the schema says", "dataset": "train"},
     ]
     for i in range(failed):
-        checks.append(
+        pii = i % 2 == 1
+        findings.append(
             {
-                "check": "pii" if i % 2 else "nulls",
+                "check": "pii" if pii else "nulls",
+                "severity": severity,
+                "message": f"{3 + i} e-mail addresses, e.g. j***@example.com" if pii else f"{12 + i}% missing",
+                "dataset": "train",
                 "column": f"col_{i}",
-                "status": "fail" if verdict == "fail" else "warn",
-                "message": f"{3 + i} e-mail addresses, e.g. j***@example.com" if i % 2 else f"{12 + i}% missing",
-                "file": "data/train.csv",
-                "line": None,
+                "numbers": {"count": 3 + i} if pii else {"fraction": (12 + i) / 100},
+                "file": "mlgate.yml",
+                "line": 7 + i % 3,
             }
         )
     drift_columns = [
+        ("mean radius", "numeric", "ks", 0.21, 0.0004, True),
+        ("mean texture", "numeric", "ks", 0.04, 0.61, False),
+        ("target", "categorical", "chi2", 1.3, 0.25, False),
+    ]
+    drift = [
         {
-            "column": "mean radius",
-            "method": "ks",
-            "statistic": 0.21,
-            "p_value": 0.0004,
+            "column": c,
+            "kind": k,
+            "method": m,
+            "statistic": st,
+            "p_value": p,
             "threshold": 0.05,
-            "drifted": True,
-        },
-        {
-            "column": "mean texture",
-            "method": "ks",
-            "statistic": 0.04,
-            "p_value": 0.61,
-            "threshold": 0.05,
-            "drifted": False,
-        },
-        {"column": "target", "method": "chi2", "statistic": 1.3, "p_value": 0.25, "threshold": 0.05, "drifted": False},
+            "verdict": "drift" if d else "ok",
+            "note": "",
+        }
+        for c, k, m, st, p, d in drift_columns
     ]
     return StepResult(
         step="validation",
         verdict=verdict,
-        summary=f"{failed} data checks did not pass" if failed else "all data checks passed",
+        summary=f"{verdict}: warnings: nulls, pii (455 train rows, 114 test rows, 31 columns)"
+        if failed
+        else "pass: all checks passed (455 train rows, 114 test rows, 31 columns)",
         commits={"head": HEAD_SHA},
         evidence={
-            "checks": checks,
-            "drift": {"columns": drift_columns, "share": 1 / 3, "max_share": 0.5, "sample": None},
-            "data": {
-                "train": {"path": "data/train.csv", "rows": 455, "sha256": "ab" * 32},
-                "test": {"path": "data/test.csv", "rows": 114, "sha256": "cd" * 32},
+            "label": "target",
+            "inputs": {
+                "train": {"path": "data/train.csv", "format": "csv", "rows": 455, "columns": 31},
+                "test": {"path": "data/test.csv", "format": "csv", "rows": 114, "columns": 31, "sha256": "cd" * 32},
             },
-            "annotations": [
-                {"path": "mlgate.yml", "start_line": 7, "level": "warning", "message": "nulls above max_fraction 0.05"}
-            ],
+            "checks": {"schema": "pass", **({"nulls": severity, "pii": severity} if failed else {})},
+            "findings": findings,
+            "drift": {
+                "method": "auto",
+                "threshold": None,
+                "columns": drift,
+                "drifted_columns": 1,
+                "drifted_share": 1 / 3,
+                "max_drifted_share": 0.5,
+                "sample": None,
+            },
         },
         label=label,
     )
@@ -98,13 +110,19 @@ def train_result(*, verdict: str = "pass", label: str | None = None) -> StepResu
 
 
 def compare_result(*, verdict: str = "fail", label: str | None = None, history: bool = True) -> StepResult:
+    """compare.json: per-metric diff + significance (compare.stats) + the rule's verdict and reason."""
     metrics = [
         {
             "metric": "accuracy",
+            "file": "metrics.json",
             "base": 0.9649,
             "head": 0.9386,
             "delta": -0.0263,
-            "interval": {"low": -0.045, "high": -0.009, "level": 0.95, "method": "paired bootstrap"},
+            "paired": True,
+            "ci_low": -0.045,
+            "ci_high": -0.009,
+            "confidence": 0.95,
+            "test": "paired bootstrap",
             "p_value": 0.004,
             "rule": {"direction": "higher", "max_drop": 0.005, "min": 0.9, "required": True},
             "verdict": verdict,
@@ -112,16 +130,19 @@ def compare_result(*, verdict: str = "fail", label: str | None = None, history: 
         },
         {
             "metric": "roc_auc",
+            "file": "metrics.json",
             "base": 0.991,
             "head": 0.9915,
             "delta": 0.0005,
-            "interval": [-0.002, 0.003],
+            "ci_low": -0.002,
+            "ci_high": 0.003,
             "rule": {"direction": "higher", "max_drop": "1%"},
             "verdict": "pass",
             "reason": "within noise",
         },
         {
             "metric": "latency.p50_ms",
+            "file": "metrics.json",
             "base": 3.1,
             "head": 3.2,
             "verdict": "warn",
@@ -133,8 +154,11 @@ def compare_result(*, verdict: str = "fail", label: str | None = None, history: 
         "gate": verdict,
         "no_baseline": False,
         "metrics": metrics,
-        "params": {"train.n_estimators": {"base": 100, "head": 200}, "train.max_depth": {"base": 8, "head": 8}},
-        "data_versions": {"data/train.csv": {"base": "aa11", "head": "bb22"}},
+        "params": [
+            {"file": "params.yaml", "key": "train.n_estimators", "old": 100, "new": 200, "changed": True},
+            {"file": "params.yaml", "key": "train.max_depth", "old": 8, "new": 8, "changed": False},
+        ],
+        "data_versions": [{"path": "data/train.csv", "old": "aa11", "new": "bb22", "status": "modified"}],
     }
     if history:
         evidence["history"] = {

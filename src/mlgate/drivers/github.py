@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlgate import gha
 from mlgate.drivers.protocol import (
+    MAX_ANNOTATIONS_PER_CHECK,
     MAX_ANNOTATIONS_PER_REQUEST,
     MAX_STATUS_DESCRIPTION,
     CheckOutcome,
@@ -338,7 +339,7 @@ class GitHubDriver:
             sent = expected
 
     def publish_check(self, request: CheckRequest) -> CheckOutcome:
-        payloads = [note.as_github() for note in request.annotations]
+        payloads = [note.as_github() for note in request.annotations[:MAX_ANNOTATIONS_PER_CHECK]]
         batches = [
             payloads[start : start + MAX_ANNOTATIONS_PER_REQUEST]
             for start in range(0, len(payloads), MAX_ANNOTATIONS_PER_REQUEST)

@@ -26,6 +26,9 @@ ANNOTATION_LEVELS = {
     "error": "failure",
 }
 MAX_ANNOTATIONS_PER_REQUEST = 50
+# Each batch of 50 is one more write; past this many, more annotations help nobody and risk GitHub's
+# secondary rate limit on content creation.
+MAX_ANNOTATIONS_PER_CHECK = 500
 MAX_STATUS_DESCRIPTION = 140
 
 

@@ -143,25 +143,25 @@ def describe_rule(rule: Any) -> str | None:
 
 
 def _interval(item: Mapping[str, Any]) -> tuple[tuple[float, float] | None, float | None, str | None]:
+    """(bounds, confidence level, method) from `ci_low`/`ci_high`, or an `interval` list or object."""
     raw = first(item, "interval", "ci")
-    method = as_text(item.get("method"))
-    level = as_number(item.get("level"))
+    method = as_text(first(item, "test", "method"))
+    level = as_number(first(item, "confidence", "level"))
     if isinstance(raw, Mapping):
-        bounds = (as_number(first(raw, "low", "lower")), as_number(first(raw, "high", "upper")))
+        low, high = as_number(first(raw, "low", "lower")), as_number(first(raw, "high", "upper"))
         level = as_number(raw.get("level")) or level
         method = as_text(raw.get("method")) or method
     elif isinstance(raw, list | tuple) and len(raw) == 2:
-        bounds = (as_number(raw[0]), as_number(raw[1]))
+        low, high = as_number(raw[0]), as_number(raw[1])
     else:
-        return None, level, method
-    low, high = bounds
+        low, high = as_number(item.get("ci_low")), as_number(item.get("ci_high"))
     return ((low, high) if low is not None and high is not None else None), level, method
 
 
 def compare_metrics(result: StepResult) -> list[MetricRow]:
     rows = []
     for item in records(result.evidence.get("metrics"), "metric"):
-        name = as_text(first(item, "metric", "name"))
+        name = as_text(first(item, "metric", "name", "key"))
         if name is None:
             continue
         base, head = as_number(first(item, "base", "old")), as_number(first(item, "head", "new"))
@@ -192,25 +192,26 @@ def train_metrics(result: StepResult) -> dict[str, float | None]:
 
 
 def changes(value: Any) -> list[Change]:
-    """Params or data versions that differ between base and head, from a list or a mapping name → {base, head}."""
+    """Params or data versions that differ between base and head: a list of {key|path|name, old|base,
+    new|head[, changed]} as compare records them, or a mapping name → {old, new}."""
     rows = []
     for item in records(value, "name"):
-        name = as_text(first(item, "name", "param", "path"))
+        name = as_text(first(item, "key", "path", "name", "param"))
         base, head = as_text(first(item, "base", "old")), as_text(first(item, "head", "new"))
-        if name is not None and base != head:
+        if name is not None and base != head and item.get("changed") is not False:
             rows.append(Change(name, base, head))
     return rows
 
 
 def findings(result: StepResult) -> list[Finding]:
+    """validate's `findings`: [{check, severity, message, column, dataset[, file, line]}]."""
     rows = []
-    for item in records(result.evidence.get("checks"), "check"):
-        status = as_text(first(item, "status", "verdict")) or "unknown"
+    for item in records(result.evidence.get("findings"), "check"):
         line = item.get("line")
         rows.append(
             Finding(
                 check=as_text(first(item, "check", "name")) or "check",
-                status=status,
+                status=as_text(first(item, "severity", "status")) or "unknown",
                 message=as_text(item.get("message")) or "",
                 column=as_text(item.get("column")),
                 file=as_text(item.get("file")),
@@ -235,18 +236,18 @@ def drift(result: StepResult) -> Drift | None:
             DriftRow(
                 column=column,
                 method=as_text(item.get("method")),
-                statistic=as_number(first(item, "statistic", "distance", "value")),
+                statistic=as_number(item.get("statistic")),
                 p_value=as_number(item.get("p_value")),
                 threshold=as_number(item.get("threshold")),
-                drifted=item.get("drifted") is True,
+                drifted=item.get("drifted") is True or item.get("verdict") == "drift",
             )
         )
     if not rows:
         return None
     return Drift(
         rows=tuple(rows),
-        share=as_number(first(raw, "share", "drifted_share")),
-        max_share=as_number(raw.get("max_share")),
+        share=as_number(first(raw, "drifted_share", "share")),
+        max_share=as_number(first(raw, "max_drifted_share", "max_share")),
         sample=as_text(raw.get("sample")),
     )
 
@@ -281,16 +282,17 @@ def history(result: StepResult) -> dict[str, list[tuple[str, float]]]:
 
 
 def data_hashes(results: list[StepResult]) -> dict[str, str]:
-    """Path → content hash of every data file a step recorded (train's DVC deps, validation's inputs)."""
+    """Path → content hash of every data file a step recorded: DVC's `data_versions` (train: path → md5;
+    compare: [{path, old, new}], the head side) and validation's `inputs` ({role: {path, sha256}})."""
     hashes: dict[str, str] = {}
     for result in results:
-        for path, value in as_mapping(result.evidence.get("data_versions")).items():
-            shown = as_text(value) or as_text(first(as_mapping(value), "head", "new", "md5", "hash"))
-            if shown:
-                hashes[str(path)] = shown
-        for item in as_mapping(result.evidence.get("data")).values():
+        versions = result.evidence.get("data_versions")
+        for path, value in as_mapping(versions).items():
+            if as_text(value):
+                hashes[str(path)] = str(value)
+        for item in [*records(versions, "path"), *as_mapping(result.evidence.get("inputs")).values()]:
             item = as_mapping(item)
-            path, digest = as_text(item.get("path")), as_text(first(item, "sha256", "md5", "hash"))
+            path, digest = as_text(item.get("path")), as_text(first(item, "new", "head", "sha256", "md5"))
             if path and digest:
                 hashes[path] = digest
     return hashes
