@@ -110,7 +110,8 @@ def classify(exc: Exception, attempt: int, policy: RetryPolicy) -> _Retry | None
     import requests
     from github import GithubException
 
-    if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError):
+    dropped = requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError
+    if isinstance(exc, requests.exceptions.Timeout | dropped):
         kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
         return _Retry(policy.backoff(attempt), kind, ambiguous=True)
     if not isinstance(exc, GithubException):
