@@ -121,6 +121,17 @@ def test_marker_on_page_three_of_250_comments_is_updated_not_duplicated(
     assert len(github.calls("GET", COMMENTS)) == 3
 
 
+def test_duplicates_left_by_racing_jobs_are_cleaned_up(
+    tmp_path: Path, github: GitHubStandIn, pull: Pull, results: Path
+) -> None:
+    number = pull.issue.number
+    first, _ = github.add_comments(2, issue=number, user="github-actions[bot]", body=MARKER_CI + "\nrun {i}")
+    done = report(tmp_path, github, pull, "--no-check")
+    assert done.returncode == 1, done.stderr
+    assert [c.id for c in ours(github, number)] == [first.id]  # the oldest stays where reviewers know it
+    assert "## ❌ mlgate: **fail**" in first.body
+
+
 @pytest.mark.parametrize("existing", [0, 500])
 def test_sticky_comment_costs_at_most_pages_plus_two_calls(
     tmp_path: Path, github: GitHubStandIn, pull: Pull, results: Path, existing: int
