@@ -37,10 +37,6 @@ class Fitted:
     text: str
     dropped: tuple[str, ...]  # titles of the sections left out or cut short
 
-    @property
-    def complete(self) -> bool:
-        return not self.dropped
-
 
 def cut_markdown(text: str, budget: int, measure: Callable[[str], int] = github_length) -> str:
     """The longest prefix of whole lines within `budget`, with open code fences and <details> closed again."""

@@ -21,9 +21,6 @@ class Marker:
     def __str__(self) -> str:
         return f"<!-- mlgate:report workflow={quote(self.workflow, safe='')} name={quote(self.name, safe='')} -->"
 
-    def found_in(self, body: str) -> bool:
-        return str(self) in body
-
 
 def parse_marker(text: str) -> Marker | None:
     """The first marker in `text`, or None."""
