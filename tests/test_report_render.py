@@ -46,7 +46,8 @@ def test_verdict_comes_first_with_the_rule_that_decided_it() -> None:
     assert first_heading is not None and "fail" in first_heading.group(1)
     assert html.index("<h2>") < html.index("<table>")
     why = re.search(r"<ul>\s*<li>(.*?)</li>", html, re.DOTALL)
-    assert why is not None and "<code>accuracy</code>" in why.group(1) and "max_drop 0.005" in why.group(1)
+    assert why is not None and why.group(1).startswith("accuracy 0.9649 → 0.9386")
+    assert "allowed worsening 0.005); significant: McNemar exact p=0.004" in why.group(1)
 
 
 @pytest.mark.parametrize("verdict", ["pass", "warn", "fail"])
@@ -68,7 +69,7 @@ def test_tables_render_as_tables_with_their_columns() -> None:
     assert accuracy_row is not None
     cells = re.findall(r"<td>(.*?)</td>", accuracy_row.group(1))
     assert cells[:3] == ["0.9649", "0.9386", "−0.0263"]
-    assert "[−0.045, −0.009]" in cells[3] and "95% paired bootstrap, p=0.004" in cells[3]
+    assert "[−0.045, −0.009]" in cells[3] and "95% McNemar exact, p=0.004" in cells[3]
     assert "fail" in cells[5]
 
 
@@ -111,11 +112,9 @@ def test_a_broken_chart_is_caught_by_the_parser() -> None:
 
 def test_user_text_cannot_break_tables_inject_html_or_mention() -> None:
     hostile = compare_result()
-    metrics = [dict(m) for m in hostile.evidence["metrics"]]
-    metrics[0] |= {"metric": "acc|uracy `x` <script>", "reason": "see @octo/team | <img src=x onerror=1> [a](http://e)"}
-    hostile = StepResult(
-        "compare", "fail", "**bold** @someone", hostile.commits, {**hostile.evidence, "metrics": metrics}
-    )
+    rules = [dict(rule) for rule in hostile.evidence["rules"]]
+    rules[0] |= {"metric": "acc|uracy `x` <script>", "reason": "see @octo/team | <img src=x onerror=1> [a](http://e)"}
+    hostile = StepResult("compare", "fail", "**bold** @someone", hostile.commits, {**hostile.evidence, "rules": rules})
     html = gfm_html(comment([hostile]))
     assert "<script>" not in html and "<img" not in html
     assert '<a href="http://e">a</a>' not in html  # no crafted link text (a bare URL may still autolink)
@@ -130,7 +129,13 @@ def test_missing_or_mistyped_evidence_still_renders_the_verdict_and_summaries() 
     odd = [
         StepResult("validation", "warn", "schema drifted", {"head": 5}, {"checks": "nope", "drift": {"columns": 3}}),
         StepResult("train", "pass", "trained", {}, {"metrics": [1, 2], "resources": None}),
-        StepResult("compare", "warn", "advisory rule", {}, {"metrics": [{"metric": None}, {"name": "x", "base": "a"}]}),
+        StepResult(
+            "compare",
+            "warn",
+            "advisory rule",
+            {},
+            {"rules": [{"metric": None}, {"metric": "x", "base": "a", "significance": 3}]},
+        ),
         StepResult("deploy", "skipped", "not a deploy run", {}, {}),
     ]
     html = gfm_html(comment(odd))
@@ -164,7 +169,8 @@ def test_footer_has_shas_data_hashes_and_the_run_link() -> None:
     assert f'href="https://github.com/octo/demo/commit/{"1" * 40}"' in footer
     assert footer.index("base") < footer.index("head")
     assert f'href="{RUN_URL}"' in footer
-    assert "<code>" + "cd" * 32 + "</code>" in html  # validation's test.csv
+    data = html[html.index("<summary>data versions") :]
+    assert "<code>data/train.csv</code></td>\n<td><code>bb22</code>" in data  # the head side of compare's diff
 
 
 def test_a_200k_report_arrives_within_the_limit_with_the_pointer() -> None:

@@ -72,7 +72,7 @@ def validation_result(*, verdict: str = "warn", failed: int = 2, label: str | No
             "label": "target",
             "inputs": {
                 "train": {"path": "data/train.csv", "format": "csv", "rows": 455, "columns": 31},
-                "test": {"path": "data/test.csv", "format": "csv", "rows": 114, "columns": 31, "sha256": "cd" * 32},
+                "test": {"path": "data/test.csv", "format": "csv", "rows": 114, "columns": 31},
             },
             "checks": {"schema": "pass", **({"nulls": severity, "pii": severity} if failed else {})},
             "findings": findings,
@@ -109,65 +109,126 @@ def train_result(*, verdict: str = "pass", label: str | None = None) -> StepResu
     )
 
 
+def _rule(metric: str, base: float, head: float, **fields: Any) -> dict[str, Any]:
+    """One entry of compare's `rules`, as compare.policy.RuleResult.to_dict() writes it."""
+    return {
+        "metric": metric,
+        "file": "metrics.json",
+        "key": metric,
+        "direction": "higher",
+        "base": base,
+        "head": head,
+        "delta": head - base,
+        "tolerance": None,
+        "allowed_worsening": None,
+        "min": None,
+        "max": None,
+        "required": True,
+        "require_significance": True,
+        "status": "improved",
+        "outcome": "pass",
+        "reason": f"{metric} {base:.6g} → {head:.6g}",
+        "significance": None,
+    } | fields
+
+
 def compare_result(*, verdict: str = "fail", label: str | None = None, history: bool = True) -> StepResult:
-    """compare.json: per-metric diff + significance (compare.stats) + the rule's verdict and reason."""
-    metrics = [
-        {
-            "metric": "accuracy",
-            "file": "metrics.json",
-            "base": 0.9649,
-            "head": 0.9386,
-            "delta": -0.0263,
-            "paired": True,
-            "ci_low": -0.045,
-            "ci_high": -0.009,
-            "confidence": 0.95,
-            "test": "paired bootstrap",
-            "p_value": 0.004,
-            "rule": {"direction": "higher", "max_drop": 0.005, "min": 0.9, "required": True},
-            "verdict": verdict,
-            "reason": "dropped 0.0263 (beyond max_drop 0.005) and significant (p=0.004)",
-        },
-        {
-            "metric": "roc_auc",
-            "file": "metrics.json",
-            "base": 0.991,
-            "head": 0.9915,
-            "delta": 0.0005,
-            "ci_low": -0.002,
-            "ci_high": 0.003,
-            "rule": {"direction": "higher", "max_drop": "1%"},
-            "verdict": "pass",
-            "reason": "within noise",
-        },
-        {
-            "metric": "latency.p50_ms",
-            "file": "metrics.json",
-            "base": 3.1,
-            "head": 3.2,
-            "verdict": "warn",
-            "reason": "advisory rule",
-            "rule": {"direction": "lower", "max_increase": "2%", "required": False},
-        },
+    """compare.json as `mlgate compare` writes it: gate rules with significance, the metrics/params/data
+    diffs (`dvc metrics diff` shape), and the base branch's metric history."""
+    accuracy_status = "regressed" if verdict == "fail" else "within noise"
+    rules = [
+        _rule(
+            "accuracy",
+            0.9649,
+            0.9386,
+            tolerance="0.005",
+            allowed_worsening=0.005,
+            min=0.9,
+            status=accuracy_status,
+            outcome="fail" if verdict == "fail" else "pass",
+            reason="accuracy 0.9649 → 0.9386 (-0.0263; allowed worsening 0.005); significant: "
+            "McNemar exact p=0.004, 95% CI [-0.045, -0.009]",
+            significance={
+                "metric": "accuracy",
+                "paired": True,
+                "n_base": 114,
+                "n_head": 114,
+                "base": 0.9649,
+                "head": 0.9386,
+                "delta": -0.0263,
+                "ci_low": -0.045,
+                "ci_high": -0.009,
+                "confidence": 0.95,
+                "p_value": 0.004,
+                "test": "McNemar exact",
+                "alpha": 0.05,
+                "resamples": 2000,
+                "significant": True,
+            },
+        ),
+        _rule(
+            "roc_auc",
+            0.991,
+            0.9915,
+            tolerance="1%",
+            significance={
+                "ci_low": -0.002,
+                "ci_high": 0.003,
+                "confidence": 0.95,
+                "p_value": 0.61,
+                "test": "paired bootstrap",
+            },
+        ),
+        _rule(
+            "latency.p50_ms",
+            3.1,
+            3.4,
+            direction="lower",
+            tolerance="2%",
+            required=False,
+            status="regressed",
+            outcome="warn",
+            reason="latency.p50_ms 3.1 → 3.4 (+0.3; allowed worsening 0.062); no predictions to test (advisory rule)",
+        ),
+    ]
+    diffs = [
+        {"file": "metrics.json", "key": key, "old": old, "new": new, "changed": old != new}
+        | ({"diff": new - old} if isinstance(old, float) and isinstance(new, float) else {})
+        for key, old, new in [
+            ("accuracy", 0.9649, 0.9386),
+            ("f1", 0.97, 0.95),
+            ("latency.p50_ms", 3.1, 3.4),
+            ("roc_auc", 0.991, 0.9915),
+            ("n_rows", 455, 455),
+        ]
     ]
     evidence: dict[str, Any] = {
-        "gate": verdict,
-        "no_baseline": False,
-        "metrics": metrics,
-        "params": [
-            {"file": "params.yaml", "key": "train.n_estimators", "old": 100, "new": 200, "changed": True},
-            {"file": "params.yaml", "key": "train.max_depth", "old": 8, "new": 8, "changed": False},
+        "base_source": "event",
+        "baseline": True,
+        "head_is_workspace": True,
+        "rules": rules,
+        "metrics": diffs,
+        "params": [{"file": "params.yaml", "key": "train.n_estimators", "old": 100, "new": 200, "changed": True}],
+        "data_versions": [
+            {"path": "data/train.csv", "old": "aa11", "new": "bb22", "status": "modified"},
+            {"path": "data/test.csv", "old": "cc33", "new": "cc33", "status": "unchanged"},
         ],
-        "data_versions": [{"path": "data/train.csv", "old": "aa11", "new": "bb22", "status": "modified"}],
+        "history": [
+            {
+                "sha": f"{i:x}" * 40,
+                "date": f"2025-01-0{i}T00:00:00Z",
+                "subject": f"commit {i}",
+                "values": {"accuracy": 0.95 + i / 1000, "roc_auc": 0.99, "latency.p50_ms": None},
+            }
+            for i in range(1, 6)
+        ]
+        if history
+        else [],
     }
-    if history:
-        evidence["history"] = {
-            "accuracy": [{"sha": f"{i:x}" * 40, "value": 0.95 + i / 1000} for i in range(1, 6)],
-        }
     return StepResult(
         step="compare",
         verdict=verdict,
-        summary="accuracy regressed beyond policy" if verdict == "fail" else "no regression beyond policy",
+        summary=f"{verdict}: accuracy 0.9649 → 0.9386" if verdict == "fail" else "all 3 gate rules passed",
         commits={"base": BASE_SHA, "head": HEAD_SHA},
         evidence=evidence,
         label=label,

@@ -70,13 +70,14 @@ class MetricRow:
     base: float | None
     head: float | None
     delta: float | None
-    interval: tuple[float, float] | None
-    level: float | None
-    method: str | None
-    p_value: float | None
-    rule: str | None
-    verdict: str | None
-    reason: str | None
+    interval: tuple[float, float] | None = None
+    level: float | None = None
+    method: str | None = None
+    p_value: float | None = None
+    rule: str | None = None
+    verdict: str | None = None  # the rule's outcome: pass | warn | fail
+    status: str | None = None  # improved | within noise | regressed | below min | no baseline | ...
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,65 +126,65 @@ class Resources:
     log_tail: str | None
 
 
-def describe_rule(rule: Any) -> str | None:
+def describe_rule(rule: Mapping[str, Any]) -> str | None:
     """`higher is better · max drop 0.005 · min 0.9` from a gate rule as compare records it."""
-    if isinstance(rule, str):
-        return rule or None
-    rule = as_mapping(rule)
-    if not rule:
-        return None
-    parts = [f"{rule['direction']} is better"] if isinstance(rule.get("direction"), str) else []
-    for key, label in (("max_drop", "max drop"), ("max_increase", "max increase"), ("min", "min"), ("max", "max")):
-        shown = as_text(rule.get(key))
-        if shown is not None:
-            parts.append(f"{label} {shown}")
+    direction = as_text(rule.get("direction"))
+    parts = [f"{direction} is better"] if direction else []
+    tolerance = as_text(rule.get("tolerance"))
+    if tolerance is not None:
+        parts.append(f"{'max drop' if direction == 'higher' else 'max increase'} {tolerance}")
+    parts += [f"{key} {as_text(rule[key])}" for key in ("min", "max") if as_text(rule.get(key)) is not None]
     if rule.get("required") is False:
         parts.append("advisory")
     return " · ".join(parts) or None
 
 
-def _interval(item: Mapping[str, Any]) -> tuple[tuple[float, float] | None, float | None, str | None]:
-    """(bounds, confidence level, method) from `ci_low`/`ci_high`, or an `interval` list or object."""
-    raw = first(item, "interval", "ci")
-    method = as_text(first(item, "test", "method"))
-    level = as_number(first(item, "confidence", "level"))
-    if isinstance(raw, Mapping):
-        low, high = as_number(first(raw, "low", "lower")), as_number(first(raw, "high", "upper"))
-        level = as_number(raw.get("level")) or level
-        method = as_text(raw.get("method")) or method
-    elif isinstance(raw, list | tuple) and len(raw) == 2:
-        low, high = as_number(raw[0]), as_number(raw[1])
-    else:
-        low, high = as_number(item.get("ci_low")), as_number(item.get("ci_high"))
-    return ((low, high) if low is not None and high is not None else None), level, method
+def _delta(item: Mapping[str, Any], base: float | None, head: float | None) -> float | None:
+    delta = as_number(first(item, "delta", "diff"))
+    if delta is None and base is not None and head is not None:
+        delta = head - base
+    return delta
 
 
-def compare_metrics(result: StepResult) -> list[MetricRow]:
+def gate_rows(result: StepResult) -> list[MetricRow]:
+    """compare's `rules`: each gated metric base → head, its significance, and the rule's outcome."""
     rows = []
-    for item in records(result.evidence.get("metrics"), "metric"):
-        name = as_text(first(item, "metric", "name", "key"))
+    for item in records(result.evidence.get("rules"), "metric"):
+        name = as_text(item.get("metric"))
         if name is None:
             continue
-        base, head = as_number(first(item, "base", "old")), as_number(first(item, "head", "new"))
-        delta = as_number(first(item, "delta", "diff"))
-        if delta is None and base is not None and head is not None:
-            delta = head - base
-        interval, level, method = _interval(item)
+        base, head = as_number(item.get("base")), as_number(item.get("head"))
+        significance = as_mapping(item.get("significance"))
+        low, high = as_number(significance.get("ci_low")), as_number(significance.get("ci_high"))
         rows.append(
             MetricRow(
                 metric=name,
                 base=base,
                 head=head,
-                delta=delta,
-                interval=interval,
-                level=level,
-                method=method,
-                p_value=as_number(item.get("p_value")),
-                rule=describe_rule(item.get("rule")),
-                verdict=as_text(first(item, "verdict", "status")),
-                reason=as_text(first(item, "reason", "message")),
+                delta=_delta(item, base, head),
+                interval=(low, high) if low is not None and high is not None else None,
+                level=as_number(significance.get("confidence")),
+                method=as_text(significance.get("test")),
+                p_value=as_number(significance.get("p_value")),
+                rule=describe_rule(item),
+                verdict=as_text(item.get("outcome")),
+                status=as_text(item.get("status")),
+                reason=as_text(item.get("reason")),
             )
         )
+    return rows
+
+
+def other_metrics(result: StepResult) -> list[MetricRow]:
+    """compare's `metrics` diff ({file, key, old, new, diff}, as `dvc metrics diff`) minus the gated ones."""
+    gated = {(item.get("file"), item.get("key")) for item in records(result.evidence.get("rules"), "metric")}
+    rows = []
+    for item in records(result.evidence.get("metrics"), "key"):
+        name = as_text(item.get("key"))
+        if name is None or (item.get("file"), item.get("key")) in gated:
+            continue
+        base, head = as_number(item.get("old")), as_number(item.get("new"))
+        rows.append(MetricRow(metric=name, base=base, head=head, delta=_delta(item, base, head)))
     return rows
 
 
@@ -192,12 +193,12 @@ def train_metrics(result: StepResult) -> dict[str, float | None]:
 
 
 def changes(value: Any) -> list[Change]:
-    """Params or data versions that differ between base and head: a list of {key|path|name, old|base,
-    new|head[, changed]} as compare records them, or a mapping name → {old, new}."""
+    """Params or data versions that differ between base and head, as compare records them:
+    [{key|path, old, new[, changed]}] (None on the side that lacks it)."""
     rows = []
-    for item in records(value, "name"):
-        name = as_text(first(item, "key", "path", "name", "param"))
-        base, head = as_text(first(item, "base", "old")), as_text(first(item, "head", "new"))
+    for item in records(value, "key"):
+        name = as_text(first(item, "key", "path"))
+        base, head = as_text(item.get("old")), as_text(item.get("new"))
         if name is not None and base != head and item.get("changed") is not False:
             rows.append(Change(name, base, head))
     return rows
@@ -268,31 +269,29 @@ def resources(result: StepResult) -> Resources:
 
 
 def history(result: StepResult) -> dict[str, list[tuple[str, float]]]:
-    """Metric → [(short sha, value)] on the base branch, oldest first, from compare's `history`."""
+    """Metric → [(short sha, value)] on the base branch, oldest first, from compare's `history`
+    ([{sha, values: {metric: value}}])."""
     series: dict[str, list[tuple[str, float]]] = {}
-    for metric, points in as_mapping(result.evidence.get("history")).items():
-        values = []
-        for point in records(points, "sha"):
-            value, sha = as_number(point.get("value")), as_text(point.get("sha"))
-            if value is not None and sha is not None:
-                values.append((sha[:7], value))
-        if values:
-            series[str(metric)] = values
+    for point in records(result.evidence.get("history"), "sha"):
+        sha = as_text(point.get("sha"))
+        for metric, raw in as_mapping(point.get("values")).items():
+            value = as_number(raw)
+            if sha is not None and value is not None:
+                series.setdefault(str(metric), []).append((sha[:7], value))
     return series
 
 
 def data_hashes(results: list[StepResult]) -> dict[str, str]:
-    """Path → content hash of every data file a step recorded: DVC's `data_versions` (train: path → md5;
-    compare: [{path, old, new}], the head side) and validation's `inputs` ({role: {path, sha256}})."""
+    """Path → DVC content hash of every data file: train's `data_versions` (path → md5) and compare's
+    ([{path, old, new}], the head side)."""
     hashes: dict[str, str] = {}
     for result in results:
         versions = result.evidence.get("data_versions")
         for path, value in as_mapping(versions).items():
             if as_text(value):
                 hashes[str(path)] = str(value)
-        for item in [*records(versions, "path"), *as_mapping(result.evidence.get("inputs")).values()]:
-            item = as_mapping(item)
-            path, digest = as_text(item.get("path")), as_text(first(item, "new", "head", "sha256", "md5"))
+        for item in records(versions, "path"):
+            path, digest = as_text(item.get("path")), as_text(item.get("new"))
             if path and digest:
                 hashes[path] = digest
     return hashes

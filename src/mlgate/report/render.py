@@ -34,10 +34,6 @@ ICONS = {
     "fail": "❌",
     "error": "⛔",
     "skipped": "⏭️",
-    "improved": "✅",
-    "regressed": "❌",
-    "within_noise": "〰️",
-    "no_baseline": "🆕",
 }
 COMMIT_ORDER = ("base", "head")
 FOLD_ROWS = 10  # tables longer than this fold into <details>
@@ -85,8 +81,10 @@ def _reasons(results: Sequence[StepResult], verdict: str) -> list[str]:
             continue
         where = f"{code(result.label)}: " if result.label else ""
         specific = [
-            f"{where}{code(row.metric)} — {text(row.reason or row.verdict)}"
-            for row in evidence.compare_metrics(result)
+            f"{where}{text(row.reason)}"
+            if row.reason
+            else f"{where}{code(row.metric)}: {text(row.status or row.verdict)}"
+            for row in evidence.gate_rows(result)
             if row.verdict in deciding
         ] + [
             f"{where}{text(finding.check)}"
@@ -127,12 +125,15 @@ def _interval_cell(row: evidence.MetricRow) -> str:
     return f"[{signed(low)}, {signed(high)}]" + (f" <sub>{note}</sub>" if note else "")
 
 
-def metrics_section(results: Sequence[StepResult]) -> Section | None:
-    blocks = []
-    for result in _of(results, "compare"):
-        rows = evidence.compare_metrics(result)
-        if not rows:
-            continue
+def _verdict_cell(row: evidence.MetricRow) -> str:
+    shown = _icon(row.verdict)
+    return f"{shown} · {text(row.status)}" if row.status and row.status != row.verdict else shown
+
+
+def _compare_block(result: StepResult) -> str | None:
+    gated, others = evidence.gate_rows(result), evidence.other_metrics(result)
+    parts = []
+    if gated:
         cells = [
             [
                 code(row.metric),
@@ -141,16 +142,27 @@ def metrics_section(results: Sequence[StepResult]) -> Section | None:
                 signed(row.delta),
                 _interval_cell(row),
                 text(row.rule) if row.rule else DASH,
-                _icon(row.verdict),
+                _verdict_cell(row),
             ]
-            for row in rows
+            for row in gated
         ]
         block = table(["metric", "base", "head", "Δ", "interval", "rule", "verdict"], cells)
-        no_baseline = result.evidence.get("no_baseline") is True
-        note = (
-            "\n\n*No baseline: the base commit has no metrics, so only absolute limits apply.*" if no_baseline else ""
+        parts.append(_folded("gated metrics", block, len(cells)))
+    if others:
+        cells = [[code(row.metric), number(row.base), number(row.head), signed(row.delta)] for row in others]
+        block = table(["metric", "base", "head", "Δ"], cells)
+        parts.append(
+            details(f"other metrics ({len(cells)})", block) if gated else _folded("metrics", block, len(cells))
         )
-        blocks.append(f"{_heading(result, 'Metrics: base → head')}\n\n{_folded('metrics', block, len(cells))}{note}")
+    if not parts:
+        return None
+    if result.evidence.get("baseline") is False:
+        parts.append("*No baseline: the base commit has no metrics, so only absolute limits apply.*")
+    return f"{_heading(result, 'Metrics: base → head')}\n\n" + "\n\n".join(parts)
+
+
+def metrics_section(results: Sequence[StepResult]) -> Section | None:
+    blocks = [block for result in _of(results, "compare") if (block := _compare_block(result))]
     if not blocks:  # no comparison (first run, or compare did not run): show what training measured
         for result in _of(results, "train"):
             values = evidence.train_metrics(result)
@@ -184,7 +196,7 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
 def changes_section(results: Sequence[StepResult]) -> Section | None:
     blocks = []
     for result in _of(results, "compare"):
-        for key, title, what in (("params", "Params changed", "param"), ("data_versions", "Data changed", "path")):
+        for key, title, what in (("params", "Params changed", "param"), ("data_versions", "Data changed", "data")):
             rows = evidence.changes(result.evidence.get(key))
             if rows:
                 cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in rows]
@@ -251,7 +263,7 @@ def charts_section(results: Sequence[StepResult], context: ReportContext) -> Sec
     diagrams = []
     branch = context.base_branch or "base"
     for result in _of(results, "compare"):
-        rows = {row.metric: row for row in evidence.compare_metrics(result)}
+        rows = {row.metric: row for row in evidence.gate_rows(result)}
         series = evidence.history(result)
         for metric, points in series.items():
             head = rows[metric].head if metric in rows else None
