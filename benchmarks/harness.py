@@ -269,19 +269,28 @@ def installed(ctx: Context) -> dict[str, object]:
     return json.loads(measure([str(ctx.python), "-c", probe]).stdout)
 
 
+def has_command(ctx: Context, name: str) -> bool:
+    """Whether the measured build's `mlgate` has the subcommand `name` (listed only once it works)."""
+    return name in installed(ctx)["commands"]  # type: ignore[operator]
+
+
 def module_exists(ctx: Context, module: str) -> bool:
     probe = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({module!r}) else 3)"
     return measure([str(ctx.python), "-c", probe], ok_codes=(0, 3)).returncode == 0
 
 
+def memory_mib() -> float:
+    """This machine's total memory."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024
+    raise BenchError("no MemTotal in /proc/meminfo")
+
+
 def machine() -> dict[str, str]:
     """Cores, memory, CPU and OS of this machine, as RESULTS.md states them."""
-    memory = "unknown"
     cpu = platform.processor() or "unknown"
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
@@ -290,7 +299,7 @@ def machine() -> dict[str, str]:
         pass
     return {
         "cores": f"{os.cpu_count()} logical ({len(os.sched_getaffinity(0))} usable by this run)",
-        "memory": memory,
+        "memory": f"{memory_mib() / 1024:.1f} GiB",
         "cpu": cpu,
         "os": f"{platform.system()} {platform.release()}",
         "python": f"{platform.python_version()} ({sys.executable})",

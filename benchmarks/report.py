@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from benchmarks.harness import Section
 
@@ -15,7 +15,7 @@ def cell(text: str) -> str:
 
 
 def render(
-    sections: Sequence[Section],
+    sections: Mapping[int, Section],
     *,
     machine: Mapping[str, str],
     stack: Mapping[str, str | None],
@@ -48,14 +48,14 @@ def render(
         "| # | figure | mlgate | ratio | target | verdict |",
         "|---|---|---|---|---|---|",
     ]
-    for number, section in enumerate(sections, 1):
+    for number, section in sections.items():
         for row in section.rows:
             if row.target != "—":
                 lines.append(
                     f"| {number} | {cell(row.figure)} | {cell(row.mlgate)} | {row.ratio} | {cell(row.target)} "
                     f"| {cell(row.verdict.text)} |"
                 )
-    for number, section in enumerate(sections, 1):
+    for number, section in sections.items():
         lines += [
             "",
             f"## {number}. {section.title}",

@@ -26,7 +26,7 @@ from benchmarks.harness import BENCH_DIR, Context, LoadSampler, Row, Section, Ve
 from benchmarks.report import render
 
 # Section order in RESULTS.md; each name is a module of this package with NAME, TITLE and run(ctx) -> Section.
-BENCHMARKS = ("startup",)
+BENCHMARKS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead")
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
 DEFAULT_CACHE = BENCH_DIR / ".cache"
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke=args.smoke, python=Path(sys.executable), cache_dir=args.cache.resolve(), work_dir=Path(work)
         )
         stack = installed(ctx)["versions"]
-        sections = [run_section(name, ctx) for name in names]
+        sections = {BENCHMARKS.index(name) + 1: run_section(name, ctx) for name in names}
     flags = [f"--only {name}" for name in args.only or ()] + (["--smoke"] if args.smoke else [])
     command = " ".join(["python benchmarks/run.py", *flags])
     text = render(
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(text, encoding="utf-8")
     print(text)
     print(f"[bench] wrote {out}", file=sys.stderr)
-    errors = [row for section in sections for row in section.rows if row.verdict.text.startswith("error:")]
+    errors = [row for section in sections.values() for row in section.rows if row.verdict.text.startswith("error:")]
     return 1 if errors else 0
 
 

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import harness  # noqa: E402  (the repository root is importable only from here on)
 
-SECTIONS = ("startup",)
+SECTIONS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead")
 
 
 @pytest.fixture(scope="module")
