@@ -1,7 +1,8 @@
 """The example ML repository (examples/) as a real git + DVC repository with a history of commits, built the way
 tests/bench/example_fixtures.py builds it (same helpers, same hermetic git/dvc environment): the first commit is
 examples/ reproduced, each later commit on main changes `train` params and commits the reproduced pipeline, and
-the last commit is a pull-request branch `pr` off main, left checked out.
+the last commit is a pull-request branch `pr` off main, left checked out (with a single commit: main alone, which
+is exactly the fixtures' `example_template`).
 
 Building runs `dvc repro` once per commit, so it is done once per history length and examples/ content, in the
 cache directory, and each benchmark works on its own copy.
@@ -58,9 +59,14 @@ def build(repo: Path, commits: int) -> None:
         make_branch(repo, PR_BRANCH, _params(commits), base=BASE_BRANCH)
 
 
+def cached_path(cache_dir: Path, commits: int) -> Path:
+    """Where the repository with `commits` commits is kept; with 1 commit it is the fixtures' example_template."""
+    return cache_dir / "example-repo" / f"{commits}-{_examples_digest()}" / "repo"
+
+
 def repository(ctx: Context, commits: int) -> Path:
     """A private copy (in the run's work directory) of the cached repository with `commits` commits."""
-    cached = ctx.cache_dir / "example-repo" / f"{commits}-{_examples_digest()}" / "repo"
+    cached = cached_path(ctx.cache_dir, commits)
     if not (cached / ".git").exists():
         print(f"[bench] building the example repository with {commits} commits in {cached}", file=sys.stderr)
         if cached.parent.exists():

@@ -275,7 +275,14 @@ def has_command(ctx: Context, name: str) -> bool:
 
 
 def module_exists(ctx: Context, module: str) -> bool:
-    probe = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({module!r}) else 3)"
+    probe = (
+        "import importlib.util, sys\n"
+        "try:\n"
+        f"    found = importlib.util.find_spec({module!r}) is not None\n"
+        "except ModuleNotFoundError:  # a parent package is missing\n"
+        "    found = False\n"
+        "sys.exit(0 if found else 3)\n"
+    )
     return measure([str(ctx.python), "-c", probe], ok_codes=(0, 3)).returncode == 0
 
 

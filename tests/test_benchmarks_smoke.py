@@ -4,6 +4,7 @@ writes RESULTS-style Markdown. The real figures are not part of CI; this proves 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +15,19 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import harness  # noqa: E402  (the repository root is importable only from here on)
+from benchmarks import example_repo, harness  # noqa: E402  (the repository root is importable only from here on)
 
 SECTIONS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead")
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], str]:
+def smoke(
+    tmp_path_factory: pytest.TempPathFactory, example_template: Path
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """One smoke run for the whole module; its example repository is the session's already reproduced one."""
     out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
     cache = out.parent / "cache"
+    shutil.copytree(example_template, example_repo.cached_path(cache, 1), symlinks=True)
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--out", str(out), "--cache", str(cache)],
         cwd=ROOT,
@@ -34,6 +39,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     return result, out.read_text(encoding="utf-8") if out.exists() else ""
 
 
+@pytest.mark.slow
 def test_smoke_run_exits_zero_and_writes_the_results(smoke: tuple[subprocess.CompletedProcess[str], str]) -> None:
     result, text = smoke
     assert result.returncode == 0, result.stderr[-4000:]
@@ -45,6 +51,7 @@ def test_smoke_run_exits_zero_and_writes_the_results(smoke: tuple[subprocess.Com
     assert "error:" not in text
 
 
+@pytest.mark.slow
 def test_every_section_has_rows_with_commands_targets_and_verdicts(
     smoke: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:
