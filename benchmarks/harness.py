@@ -256,7 +256,7 @@ def not_measurable(name: str, title: str, ctx: Context, figure: str, target: str
 def installed(ctx: Context) -> dict[str, object]:
     """Versions of the measured stack and the mlgate commands that exist, asked of the measured interpreter."""
     probe = (
-        "import json, importlib.metadata as m, importlib.util as u\n"
+        "import json, importlib.metadata as m, os, mlgate\n"
         "from mlgate.cli import COMMANDS\n"
         "names = ('mlgate', 'click', 'dvc', 'deepchecks', 'scipy', 'numpy', 'pandas', 'pyarrow', 'PyGithub')\n"
         "def version(name):\n"
@@ -264,9 +264,24 @@ def installed(ctx: Context) -> dict[str, object]:
         "        return m.version(name)\n"
         "    except m.PackageNotFoundError:\n"
         "        return None\n"
-        "print(json.dumps({'versions': {n: version(n) for n in names}, 'commands': sorted(COMMANDS)}))\n"
+        "versions = {n: version(n) for n in names}\n"
+        "where = os.path.dirname(mlgate.__file__)\n"
+        "print(json.dumps({'versions': versions, 'commands': sorted(COMMANDS), 'where': where}))\n"
     )
     return json.loads(measure([str(ctx.python), "-c", probe]).stdout)
+
+
+def build_of(ctx: Context) -> str:
+    """The git commit of the measured mlgate source, and whether its tree has uncommitted changes."""
+    where = str(installed(ctx)["where"])
+    git = ["git", "-C", where]
+    try:
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return f"mlgate installed at {where} (not a git checkout)"
+    changes = " + uncommitted changes" if dirty.stdout.strip() else ""
+    return f"mlgate source at commit {commit.stdout.strip()}{changes} ({where})"
 
 
 def has_command(ctx: Context, name: str) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks.*` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import BENCH_DIR, Context, LoadSampler, Row, Section, Verdict, installed, machine
+from benchmarks.harness import BENCH_DIR, Context, LoadSampler, Row, Section, Verdict, build_of, installed, machine
 from benchmarks.report import render
 
 # Section order in RESULTS.md; each name is a module of this package with NAME, TITLE and run(ctx) -> Section.
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke=args.smoke, python=Path(sys.executable), cache_dir=args.cache.resolve(), work_dir=Path(work)
         )
         stack = installed(ctx)["versions"]
+        build = build_of(ctx)
         sections = {BENCHMARKS.index(name) + 1: run_section(name, ctx) for name in names}
     flags = [f"--only {name}" for name in args.only or ()] + (["--smoke"] if args.smoke else [])
     command = " ".join(["python benchmarks/run.py", *flags])
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         sections,
         machine=machine(),
         stack=stack,
+        build=build,
         load=load.summary(),
         started=started_at,
         duration_s=time.perf_counter() - started,
