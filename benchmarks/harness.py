@@ -11,6 +11,7 @@ medians: a burst of load hits every contender alike instead of one of them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
@@ -44,6 +45,7 @@ class Measurement:
     returncode: int
     stdout: str
     stderr: str
+    timed_out: bool = False  # stopped at its timeout: wall_s is a lower bound, peak RSS unknown (nan)
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,10 @@ def measure(
     env: Mapping[str, str] | None = None,
     timeout: float = 1800,
     ok_codes: Sequence[int] = (0,),
+    may_time_out: bool = False,
 ) -> Measurement:
-    """Run `argv` once in a fresh process; its wall time, peak RSS and output. Raises BenchError on a bad exit."""
+    """Run `argv` once in a fresh process; its wall time, peak RSS and output. Raises BenchError on a bad exit,
+    and on a timeout unless `may_time_out` (then the measurement says it was stopped)."""
     with tempfile.TemporaryDirectory(prefix="measure-") as scratch:
         rss_file = Path(scratch) / "maxrss"
         wrapped = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else list(argv)
@@ -104,16 +108,21 @@ def measure(
             process = subprocess.Popen(
                 wrapped, cwd=cwd, env=dict(env or bench_env()), stdout=out, stderr=err, start_new_session=True
             )
+            timed_out = False
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-                raise BenchError(f"`{shlex.join(argv)}` still ran after {timeout:.0f} s") from None
+                timed_out = True
             wall = time.perf_counter() - start
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        if timed_out:
+            if may_time_out:
+                return Measurement(wall, math.nan, process.returncode, stdout, stderr, timed_out=True)
+            raise BenchError(f"`{shlex.join(argv)}` still ran after {timeout:.0f} s\n{stderr[-2000:]}")
         if TIME:
             peak_kib = int(rss_file.read_text().split()[-1])
         else:
@@ -135,6 +144,8 @@ class Case:
     ok_codes: Sequence[int] = (0,)
     prepare: Callable[[], None] | None = None  # run before each measurement, outside the timed region
     runs: int | None = None  # at most this many measurements (an expensive alternative), None: every round
+    timeout: float = 1800
+    may_time_out: bool = False  # a run stopped at `timeout` is a result (a lower bound), not an error
 
 
 def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict[str, list[Measurement]]:
@@ -149,7 +160,14 @@ def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict
                 continue
             if case.prepare is not None:
                 case.prepare()
-            measurement = measure(case.argv, cwd=case.cwd, env=case.env, ok_codes=case.ok_codes)
+            measurement = measure(
+                case.argv,
+                cwd=case.cwd,
+                env=case.env,
+                ok_codes=case.ok_codes,
+                timeout=case.timeout,
+                may_time_out=case.may_time_out,
+            )
             if round_number >= warmup:
                 results[name].append(measurement)
     return results

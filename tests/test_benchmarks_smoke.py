@@ -104,3 +104,11 @@ def test_interleaving_rotates_the_order_and_drops_warmups(tmp_path: Path) -> Non
     runs = harness.interleave(cases, repeats=2, warmup=1)
     assert log.read_text() == "abc" + "bca" + "cab"
     assert {name: len(measurements) for name, measurements in runs.items()} == {"a": 2, "b": 2, "c": 2}
+
+
+def test_a_run_past_its_timeout_is_stopped_and_marked_or_an_error() -> None:
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    stopped = harness.measure(sleeper, timeout=0.5, may_time_out=True)
+    assert stopped.timed_out and 0.5 <= stopped.wall_s < 10
+    with pytest.raises(harness.BenchError, match=r"still ran after"):
+        harness.measure(sleeper, timeout=0.5)
