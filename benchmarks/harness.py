@@ -46,6 +46,7 @@ class Measurement:
     stdout: str
     stderr: str
     timed_out: bool = False  # stopped at its timeout: wall_s is a lower bound, peak RSS unknown (nan)
+    cpu_s: float = math.nan  # user + system time of the command and its children: what load cannot inflate
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def measure(
     and on a timeout unless `may_time_out` (then the measurement says it was stopped)."""
     with tempfile.TemporaryDirectory(prefix="measure-") as scratch:
         rss_file = Path(scratch) / "maxrss"
-        wrapped = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else list(argv)
+        wrapped = [TIME, "-f", "%M %U %S", "-o", str(rss_file), *argv] if TIME else list(argv)
         with open(Path(scratch) / "out", "w+b") as out, open(Path(scratch) / "err", "w+b") as err:
             start = time.perf_counter()
             process = subprocess.Popen(
@@ -123,11 +124,13 @@ def measure(
             if may_time_out:
                 return Measurement(wall, math.nan, process.returncode, stdout, stderr, timed_out=True)
             raise BenchError(f"`{shlex.join(argv)}` still ran after {timeout:.0f} s\n{stderr[-2000:]}")
-        if TIME:
-            peak_kib = int(rss_file.read_text().split()[-1])
+        if TIME:  # the last line: GNU time puts "Command exited with non-zero status N" before it
+            peak, user, system = rss_file.read_text().split("\n")[-2].split()
+            peak_kib, cpu = int(peak), float(user) + float(system)
         else:
-            peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = Measurement(wall, peak_kib / 1024, process.returncode, stdout, stderr)
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            peak_kib, cpu = usage.ru_maxrss, math.nan  # children's CPU so far: not this command's alone
+    result = Measurement(wall, peak_kib / 1024, process.returncode, stdout, stderr, cpu_s=cpu)
     if result.returncode not in ok_codes:
         raise BenchError(
             f"`{shlex.join(argv)}` exited {result.returncode} (expected {list(ok_codes)})\n"
@@ -175,6 +178,10 @@ def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict
 
 def median_wall(runs: Sequence[Measurement]) -> float:
     return statistics.median(run.wall_s for run in runs)
+
+
+def median_cpu(runs: Sequence[Measurement]) -> float:
+    return statistics.median(run.cpu_s for run in runs)
 
 
 def median_rss(runs: Sequence[Measurement]) -> float:
