@@ -25,7 +25,7 @@ from benchmarks.harness import (
     times,
     wall_summary,
 )
-from benchmarks.profiles import cprofile_table
+from benchmarks.profiles import profile
 
 NAME = "compare"
 TITLE = "Comparison with base: `mlgate compare` vs `dvc metrics diff` + `dvc params diff`"
@@ -85,6 +85,6 @@ def run(ctx: Context) -> Section:
     if section.misses and not ctx.smoke:
         argv = ["-m", "mlgate", "--results-dir", str(results), "compare", "--base", BASE_BRANCH]
         section.notes.append(
-            "What dominates `mlgate compare`:\n\n" + cprofile_table(ctx, argv, cwd=repo, env=env, ok_codes=(0, 1))
+            "What dominates `mlgate compare`:\n\n" + profile(ctx, argv, cwd=repo, env=env, ok_codes=(0, 1))
         )
     return section

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pstats
 import shlex
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.harness import Context, bench_env, measure
+from benchmarks.harness import Context, measure
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,18 @@ def import_chain(lines: Sequence[ImportLine], index: int) -> list[str]:
     return chain[::-1]
 
 
-def importtime_table(ctx: Context, code: str, top: int = 8) -> str:
-    """The `top` imports by own time while running `code`, each with the chain of imports that pulled it in."""
-    run = measure([str(ctx.python), "-X", "importtime", "-c", code])
+def importtime_table(
+    ctx: Context,
+    python_args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+    top: int = 8,
+) -> str:
+    """The `top` imports by own time of `python -X importtime <python_args>`, each with the chain of imports
+    that pulled it in."""
+    run = measure([str(ctx.python), "-X", "importtime", *python_args], cwd=cwd, env=env, ok_codes=ok_codes)
     lines = parse_importtime(run.stderr)
     total = sum(line.self_us for line in lines)
     ranked = sorted(range(len(lines)), key=lambda i: lines[i].self_us, reverse=True)[:top]
@@ -59,7 +68,8 @@ def importtime_table(ctx: Context, code: str, top: int = 8) -> str:
     ]
     return "\n".join(
         [
-            f"`python -X importtime -c {code!r}` — {len(lines)} modules, {total / 1000:.0f} ms of import time:",
+            f"`python -X importtime {shlex.join(python_args)}`: {len(lines)} modules imported in "
+            f"{total / 1e6:.2f} s of the run's {run.wall_s:.2f} s:",
             "",
             "| self | cumulative | imported through |",
             "|---:|---:|---|",
@@ -68,41 +78,56 @@ def importtime_table(ctx: Context, code: str, top: int = 8) -> str:
     )
 
 
+# Frames that only pass the time on: the interpreter's import machinery, click's dispatch, runpy, the profiler.
+_PLUMBING = ("<frozen", "click/", "runpy", "cProfile", "profile.py", "mlgate/cli/__init__.py", "mlgate/__main__.py")
+
+
 def cprofile_table(
     ctx: Context,
-    argv_after_python: Sequence[str],
+    python_args: Sequence[str],
     *,
     cwd: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (0,),
     top: int = 12,
 ) -> str:
-    """The `top` functions by cumulative time of `python -m cProfile <argv_after_python>`."""
+    """The `top` functions by cumulative time of `python -m cProfile <python_args>`, plumbing left out."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "profile.out"
-        argv = [str(ctx.python), "-m", "cProfile", "-o", str(output), *argv_after_python]
-        run = measure(argv, cwd=cwd, env=env or bench_env(), ok_codes=ok_codes)
+        argv = [str(ctx.python), "-m", "cProfile", "-o", str(output), *python_args]
+        run = measure(argv, cwd=cwd, env=env, ok_codes=ok_codes)
         stats = pstats.Stats(str(output))
-    total = stats.total_tt  # type: ignore[attr-defined]  # set by pstats when it loads the file
     entries = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)  # type: ignore[attr-defined]
     rows = []
     for (filename, line, function), (_, calls, own, cumulative, _) in entries:
-        if function.startswith("<") or "cProfile" in filename or "runpy" in filename:
+        if function.startswith("<") or any(part in filename for part in _PLUMBING) or filename == "~":
             continue
-        where = _short_path(filename)
-        rows.append(f"| {cumulative:.2f} s | {own:.2f} s | {calls:,} | `{function}` ({where}:{line}) |")
+        rows.append(f"| {cumulative:.2f} s | {own:.2f} s | {calls:,} | `{function}` ({_short_path(filename)}:{line}) |")
         if len(rows) == top:
             break
     return "\n".join(
         [
-            f"cProfile of `python {shlex.join(argv_after_python)}` ({run.wall_s:.1f} s under the profiler, "
-            f"{total:.1f} s profiled):",
+            f"`python -m cProfile {shlex.join(python_args)}` ({run.wall_s:.2f} s under the profiler), the "
+            "functions that took longest, imports included:",
             "",
             "| cumulative | own | calls | function |",
             "|---:|---:|---:|---|",
             *rows,
         ]
     )
+
+
+def profile(
+    ctx: Context,
+    python_args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+) -> str:
+    """What dominates a run: its slowest imports, then its slowest functions."""
+    imports = importtime_table(ctx, python_args, cwd=cwd, env=env, ok_codes=ok_codes)
+    return imports + "\n\n" + cprofile_table(ctx, python_args, cwd=cwd, env=env, ok_codes=ok_codes)
 
 
 def _short_path(filename: str) -> str:

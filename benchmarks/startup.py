@@ -70,6 +70,6 @@ def run(ctx: Context) -> Section:
     if section.misses and not ctx.smoke:
         section.notes.append(
             "What dominates mlgate's start-up beyond the floor (the imports `mlgate --help` does):\n\n"
-            + importtime_table(ctx, "from mlgate.cli import main; main(['--help'])")
+            + importtime_table(ctx, ["-c", "from mlgate.cli import main; main(['--help'])"])
         )
     return section

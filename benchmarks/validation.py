@@ -41,7 +41,7 @@ from benchmarks.harness import (
     times,
     wall_summary,
 )
-from benchmarks.profiles import cprofile_table
+from benchmarks.profiles import profile
 
 NAME = "validation"
 TITLE = "Validation: `mlgate validate` vs deepchecks `data_integrity` + `train_test_validation`"
@@ -245,8 +245,7 @@ def run(ctx: Context) -> Section:
         config = _mlgate_config(dataset(ctx, rows), rows)
         results = str(ctx.work_dir / "results-profile")
         argv = ["-m", "mlgate", "--config", str(config), "--results-dir", results, "validate"]
-        profile = cprofile_table(ctx, argv, ok_codes=(0, 1))
-        section.notes.append(f"What dominates `mlgate validate` at 1M rows:\n\n{profile}")
+        section.notes.append(f"What dominates `mlgate validate` at 1M rows:\n\n{profile(ctx, argv, ok_codes=(0, 1))}")
     return section
 
 
