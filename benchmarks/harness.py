@@ -67,12 +67,17 @@ class Context:
         return f"python benchmarks/run.py --only {name}" + (" --smoke" if self.smoke else "")
 
     def display(self, argv: Sequence[str]) -> str:
-        """A command as a user types it: the interpreter and the scripts beside it by their plain names."""
+        """A command as a user types it: the interpreter and the scripts beside it by their plain names, the
+        cache relative to the repository, and the run's scratch directory as WORK."""
         shown = list(argv)
         if shown[0] == str(self.python):
             shown[0] = "python"
         elif shown[0].startswith(f"{self.python.parent}/"):
             shown[0] = Path(shown[0]).name
+        cache = self.cache_dir.relative_to(REPO_ROOT) if self.cache_dir.is_relative_to(REPO_ROOT) else self.cache_dir
+        places = ((str(self.cache_dir), str(cache)), (str(self.work_dir), "WORK"))
+        for place, name in places:
+            shown = [arg.replace(place, name) for arg in shown]
         return shlex.join(shown)
 
     def module(self, module: str, *args: str) -> list[str]:

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                 # everything, writes benchmarks/RESULTS.md (what `make bench` runs)
     python benchmarks/run.py --only startup  # one section (repeatable), written to benchmarks/.cache/
-    python benchmarks/run.py --smoke         # tiny sizes, a few seconds: proves the harness works (CI)
+    python benchmarks/run.py --smoke         # tiny sizes, about a minute: proves the harness works (CI)
 
 The interpreter running this script is the one measured: its `mlgate` and `dvc` scripts, its packages.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import tempfile
 import time
@@ -66,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out = DEFAULT_OUT
     args.cache.mkdir(parents=True, exist_ok=True)
-    os.environ["DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY"] = "1"
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlgate-bench-") as work, LoadSampler() as load:
