@@ -126,7 +126,7 @@ def delete_tags(root: Path, names: Sequence[str]) -> None:
 
 def fetch_tags(root: Path, remote: str) -> None:
     """Bring the remote's tags in without ever replacing a local tag (a differing one is an input error)."""
-    result = _git(root, "fetch", "--quiet", "--no-tags", remote, f"{TAG_PREFIX}*:{TAG_PREFIX}*")
+    result = _git(root, "fetch", "--no-tags", remote, f"{TAG_PREFIX}*:{TAG_PREFIX}*")
     if result.returncode == 0:
         return
     for line in result.stderr.splitlines():
@@ -144,6 +144,7 @@ def fetch_tags(root: Path, remote: str) -> None:
 class PushOutcome:
     ok: bool
     rejected: tuple[str, ...] = ()  # "<tag> <git's reason>"
+    remote_said: str = ""  # what the server's hooks printed ("remote: ..." lines)
 
 
 def push_tags(root: Path, remote: str, names: Sequence[str]) -> PushOutcome:
@@ -161,7 +162,8 @@ def push_tags(root: Path, remote: str, names: Sequence[str]) -> PushOutcome:
     if not rejected:
         lines = result.stderr.strip().splitlines()
         raise InputError(f"git push of tags to '{remote}' failed: {lines[-1] if lines else 'no message'}")
-    return PushOutcome(False, tuple(rejected))
+    said = [line.removeprefix("remote:").strip() for line in result.stderr.splitlines() if line.startswith("remote:")]
+    return PushOutcome(False, tuple(rejected), " ".join(filter(None, said)))
 
 
 class HasTags(Protocol):
@@ -191,7 +193,8 @@ def publish(root: Path, plan: Callable[[Registry], Plan], *, remote: str | None)
         if not names:
             return Published(result, attempt)
         if rejected is not None and rejected[0] == wanted:
-            raise InputError(f"'{remote}' rejected the registry tags: {'; '.join(rejected[1].rejected)}")
+            said = f"; it said: {rejected[1].remote_said}" if rejected[1].remote_said else ""
+            raise InputError(f"'{remote}' rejected the registry tags: {'; '.join(rejected[1].rejected)}{said}")
         create_tags(root, result.tags)
         if remote is None:
             return Published(result, attempt)
