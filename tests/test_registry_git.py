@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from bench.example_fixtures import GIT_IDENTITY
 from bench.registry_fixtures import Clone, mlgate
 
 from mlgate.adapters import gittags
@@ -24,7 +25,7 @@ def test_list_tags_reads_annotated_and_lightweight_tags(clone: Clone) -> None:
     assert set(records) == {"m@v0.0.1", "m#prod#4"}  # a tag of a tag points at no commit: skipped
     annotated = records["m@v0.0.1"]
     assert (annotated.target, annotated.annotated, annotated.timestamp) == (sha, True, 1700000000)
-    assert (annotated.tagger, annotated.tagger_email) == ("Ada Tester", "ada@example.com")
+    assert (annotated.tagger, annotated.tagger_email) == (GIT_IDENTITY["GIT_COMMITTER_NAME"], "tests@mlgate.invalid")
     assert annotated.message.strip() == "Registering artifact m version v0.0.1\n\nbody"
     assert records["m#prod#4"].annotated is False
     assert gittags.read_registry(clone.path).artifact("m").max_counter == 4

@@ -1,5 +1,5 @@
-"""Real git repositories for registry and deploy tests: a bare `origin` and a clone of it, with a fixed git
-identity and no user/system git config leaking in."""
+"""Real git repositories for registry and deploy tests: a bare `origin` and a clone of it, under the same
+hermetic git environment as the example repository (fixed identity, no user or system git config)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,13 @@ from pathlib import Path
 
 import pytest
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Ada Tester",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada Tester",
-    "GIT_COMMITTER_EMAIL": "ada@example.com",
-}
+from bench.example_fixtures import hermetic_env, run_in
+
 GTO = str(Path(sys.executable).parent / "gto")
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
-    return result.stdout.strip()
+    return run_in(cwd, "git", *args, env=env).strip()
 
 
 @dataclass
@@ -92,14 +83,10 @@ def gto(cwd: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A fixed author/committer, and no global or system git config (CI machines differ)."""
-    empty = tmp_path_factory.mktemp("gitconfig") / "config"
-    empty.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for key, value in IDENTITY.items():
-        monkeypatch.setenv(key, value)
+def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The hermetic git environment for the whole test, so mlgate's own git calls see it too."""
+    for name, value in hermetic_env(tmp_path / "repo").items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
