@@ -205,3 +205,19 @@ def publish(root: Path, plan: Callable[[Registry], Plan], *, remote: str | None)
         fetch_tags(root, remote)
         rejected = (wanted, outcome)
     raise InputError(f"gave up pushing registry tags to '{remote}': {PUSH_ATTEMPTS} attempts lost to other writers")
+
+
+def current_branch_ref(root: Path) -> str | None:
+    """`refs/heads/<branch>` checked out, or None on a detached HEAD."""
+    result = _git(root, "symbolic-ref", "--quiet", "HEAD")
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def tags_at(root: Path, sha: str) -> list[str]:
+    return _checked(root, "tag", "--points-at", sha).split()
+
+
+def default_branch(root: Path, remote: str) -> str | None:
+    """The remote's default branch as the clone recorded it (refs/remotes/<remote>/HEAD), if it did."""
+    result = _git(root, "symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD")
+    return result.stdout.strip().removeprefix(f"refs/remotes/{remote}/") or None if result.returncode == 0 else None

@@ -33,6 +33,7 @@ class Registration:
 class StageChange:
     stage: str
     version: str  # the version that holds the stage afterwards
+    commit: str  # that version's commit
     replaced: str | None  # the version that held it before
     tags: tuple[PlannedTag, ...]  # empty when `version` already holds the stage
 
@@ -41,6 +42,11 @@ class StageMoved(MlgateError):
     """Another writer changed the stage after this deploy read it: its tag stands, ours is not written."""
 
     exit_code = EXIT_GATE_FAILED
+
+
+def _message(first_line: str, note: str) -> str:
+    """GTO's own first line (what `gto history` shows), then what the writer adds."""
+    return f"{first_line}\n\n{note}" if note else first_line
 
 
 def tag_time(artifact: ArtifactState, now: int) -> int:
@@ -57,7 +63,7 @@ def plan_register(
     now: int,
     version: str | None = None,
     bump: str = "patch",
-    message: str | None = None,
+    note: str = "",
 ) -> Registration:
     """Register the version at `commit`: the one it already carries, `version`, or the highest one bumped."""
     artifact = registry.artifact(name)
@@ -84,7 +90,7 @@ def plan_register(
         highest = max((v for v in registered if v is not None), default=SemVer(0, 0, 0))
         version = str(highest.bump(bump))
     tag = TagName(name, Action.REGISTER, version=version)  # GTO registers without a counter
-    text = message or f"Registering artifact {name} version {version}"
+    text = _message(f"Registering artifact {name} version {version}", note)
     return Registration(version, commit, (PlannedTag(str(tag), commit, text, tag_time(artifact, now)),))
 
 
@@ -110,21 +116,19 @@ def _holder(artifact: ArtifactState, version: str) -> str:
     return state.commit
 
 
-def plan_assign(
-    registry: Registry, name: str, version: str, stage: str, *, now: int, message: str | None = None
-) -> StageChange:
+def plan_assign(registry: Registry, name: str, version: str, stage: str, *, now: int, note: str = "") -> StageChange:
     """Make `version` the current version of `stage` (nothing to do when it already is)."""
     artifact = registry.artifact(name)
     commit = _holder(artifact, version)
     current = artifact.current(stage)
     if current == version:
-        return StageChange(stage, version, current, ())
-    text = message or f"Assigning stage {stage} to artifact {name} version {version}"
+        return StageChange(stage, version, commit, current, ())
+    text = _message(f"Assigning stage {stage} to artifact {name} version {version}", note)
     tag = _stage_tag(artifact, Action.ASSIGN, stage, artifact.max_counter + 1, commit, text, now)
-    return StageChange(stage, version, current, (tag,))
+    return StageChange(stage, version, commit, current, (tag,))
 
 
-def plan_rollback(registry: Registry, name: str, stage: str, *, now: int, message: str | None = None) -> StageChange:
+def plan_rollback(registry: Registry, name: str, stage: str, *, now: int, note: str = "") -> StageChange:
     """Give `stage` back to the version that held it before the current one, and take it from the current one.
 
     Unassigning the current version matters twice: `gto show --sort semver` would otherwise keep showing the
@@ -139,21 +143,15 @@ def plan_rollback(registry: Registry, name: str, stage: str, *, now: int, messag
             f"{holders[0]} is the only version of '{name}' stage '{stage}' has held: there is no earlier one"
         )
     current, target = holders[0], holders[1]
-    text = message or f"Assigning stage {stage} to artifact {name} version {target} (rollback from {current})"
-    counter = artifact.max_counter
+    commit, counter = _holder(artifact, target), artifact.max_counter
+    current_commit = _commit(artifact, current)
+    assign = f"Assigning stage {stage} to artifact {name} version {target} (rollback from {current})"
+    unassign = f"Unassigning stage {stage} from artifact {name} version {current} (rolled back to {target})"
     tags = (
-        _stage_tag(artifact, Action.ASSIGN, stage, counter + 1, _holder(artifact, target), text, now),
-        _stage_tag(
-            artifact,
-            Action.UNASSIGN,
-            stage,
-            counter + 2,
-            _commit(artifact, current),
-            f"Unassigning stage {stage} from artifact {name} version {current} (rolled back to {target})",
-            now,
-        ),
+        _stage_tag(artifact, Action.ASSIGN, stage, counter + 1, commit, _message(assign, note), now),
+        _stage_tag(artifact, Action.UNASSIGN, stage, counter + 2, current_commit, _message(unassign, note), now),
     )
-    return StageChange(stage, target, current, tags)
+    return StageChange(stage, target, commit, current, tags)
 
 
 def last_stage_tag(registry: Registry, name: str, stage: str) -> str | None:
