@@ -3,6 +3,8 @@ hermetic git environment as the example repository (fixed identity, no user or s
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -75,6 +77,31 @@ def mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
     )
 
 
+def mlgate_in_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`mlgate.cli.main` in this process (same entry point, without a second interpreter paying the imports
+    again): cwd, environment (no MLGATE_*/GITHUB_* of the machine) and std streams are swapped in and restored."""
+    from mlgate.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    try:
+        for key in [k for k in os.environ if k.startswith(("MLGATE_", "GITHUB_"))]:
+            del os.environ[key]
+        os.environ.update(env or {})
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["mlgate", *args], int(code or 0), out.getvalue(), err.getvalue())
+
+
 def gto(cwd: Path, *args: str) -> str:
     result = subprocess.run([GTO, *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -102,3 +129,69 @@ def clone(tmp_path: Path, git_identity: None) -> Iterator[Clone]:
     repo.push()
     repo.git("remote", "set-head", "origin", "main")
     yield repo
+
+
+DEPLOY_SCRIPT = """#!/bin/sh
+# The user's deploy command in the tests: records what it was given, waits at $BARRIER for a racing twin,
+# and exits with $DEPLOY_EXIT.
+echo "$MLGATE_ENVIRONMENT $MLGATE_MODEL_NAME $MLGATE_MODEL_VERSION $(cat "$MLGATE_MODEL_PATH") \
+$MLGATE_MODEL_COMMIT $MLGATE_DEPLOYMENT_ID" >> "$DEPLOY_LOG"
+if [ -n "$BARRIER" ]; then
+    touch "$BARRIER/$$"
+    i=0
+    while [ "$(ls "$BARRIER" | wc -l)" -lt 2 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+fi
+exit "${DEPLOY_EXIT:-0}"
+"""
+DEPLOY_CONFIG = """deploy:
+  model: model.pkl
+  name: churn
+  environments: [staging, production]
+  command: ./deploy.sh
+  environment_url: https://churn.example.com
+"""
+
+
+@dataclass
+class DeployRepo(Clone):
+    """A clone holding mlgate.yml, a git-tracked model.pkl and ./deploy.sh; its deploys log to `log`."""
+
+    log: Path
+
+    def new_model(self, content: str) -> str:
+        sha = self.commit(f"model {content}", {"model.pkl": content})
+        self.push()
+        return sha
+
+    def gate(self, verdict: str = "pass", sha: str | None = None) -> None:
+        """The results bundle of `mlgate compare` for HEAD (or `sha`)."""
+        from mlgate.results import StepResult, write_result
+
+        evidence = {"metrics": [{"metric": "accuracy", "base": 0.9, "head": 0.93}]}
+        commits = {"base": None, "head": sha or self.head()}
+        write_result(self.path / ".mlgate/results", StepResult("compare", verdict, "gate", commits, evidence))
+
+    def deploy(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return mlgate_in_process("deploy", *args, cwd=self.path, env={"DEPLOY_LOG": str(self.log), **(env or {})})
+
+    def deployed(self) -> list[list[str]]:
+        """What the deploy command was given, one list per run: environment, name, version, model, commit, id."""
+        return [line.split() for line in self.log.read_text().splitlines()] if self.log.exists() else []
+
+    def twin(self, path: Path) -> DeployRepo:
+        other = self.second_clone(path)
+        return DeployRepo(other.path, other.origin, path.parent / f"{path.name}.log")
+
+
+@pytest.fixture
+def deploy_repo(clone: Clone) -> DeployRepo:
+    repo = DeployRepo(clone.path, clone.origin, clone.path.parent / "deploy.log")
+    script = repo.path / "deploy.sh"
+    script.write_text(DEPLOY_SCRIPT)
+    script.chmod(0o755)
+    files = {"mlgate.yml": DEPLOY_CONFIG, ".gitignore": ".mlgate/\n", "model.pkl": "model-1"}
+    repo.commit("deployable repository", files)
+    repo.git("add", "deploy.sh")
+    repo.git("commit", "--quiet", "-m", "deploy script")
+    repo.push()
+    return repo
