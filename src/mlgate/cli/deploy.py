@@ -138,6 +138,19 @@ def _deployments(kind: str, ctx: GitHubContext, token: str | None, bundle: list[
     return GitHubDeployments(api_url=ctx.api_url, repository=ctx.repository, token=token)
 
 
+def _await_gate(records: Deployments, sha: str, timeout: float) -> Gate:
+    """The gate's verdict, waiting up to `timeout` seconds while it is undecided (a gate workflow started by
+    the same push may still be running)."""
+    deadline = time.monotonic() + timeout
+    interval = min(15.0, max(1.0, timeout / 20))
+    while True:
+        gate = records.gate(sha)
+        if not gate.pending or time.monotonic() + interval > deadline:
+            return gate
+        click.echo(f"mlgate deploy: waiting for the gate: {gate.detail}", err=True)
+        time.sleep(interval)
+
+
 def _run_command(command: str | None, root: Path, variables: Mapping[str, str]) -> int:
     if command is None:
         gha.annotate("notice", "no deploy.command configured: the deployment is recorded without running anything")
@@ -287,6 +300,13 @@ def _model_at(cfg: Config, target: Target, change: StageChange) -> Path:
 @click.option("--ref", default=None, help="Ref being deployed [default: GITHUB_REF or the checked-out branch].")
 @click.option("--remote", default="origin", show_default=True, help="Remote the registry tags are pushed to.")
 @click.option("--push/--no-push", default=True, show_default=True, help="Push the registry tags to --remote.")
+@click.option(
+    "--gate-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the commit's mlgate check while it is missing or running.",
+)
 @click.option("--driver", default="auto", show_default=True, help="github | local | auto.")
 @click.option("--token", default=None, help="GitHub token [default: GITHUB_TOKEN].")
 @pass_settings
@@ -328,7 +348,7 @@ def deploy(settings: Settings, **options: Any) -> int:
     if change and kind == "local":  # the bundle speaks of HEAD; the older version passed its gate to be deployed
         gate = Gate(True, f"rollback to {change.version}, deployed before")
     else:
-        gate = records.gate(commit)
+        gate = _await_gate(records, commit, options["gate_timeout"])
     evidence["gate"] = gate.detail
     if not gate.passed:
         evidence["refused"] = gate.detail

@@ -31,10 +31,15 @@ def ref_allowed(ref: str, patterns: Iterable[str]) -> bool:
     return any(fnmatchcase(ref, p) or (not p.startswith("refs/") and fnmatchcase(short_ref(ref), p)) for p in patterns)
 
 
+# What a check run's status (or a commit status's state) is while the gate has not concluded yet.
+UNDECIDED = ("queued", "in_progress", "requested", "waiting", "pending")
+
+
 @dataclass(frozen=True)
 class Gate:
     passed: bool
     detail: str  # what was found, for the refusal message and the results
+    pending: bool = False  # not decided yet (missing or still running): worth waiting for
 
 
 def gate_from_check(sha: str, state: str | None, source: str) -> Gate:
@@ -43,7 +48,8 @@ def gate_from_check(sha: str, state: str | None, source: str) -> Gate:
     if state == "success":
         return Gate(True, f"the {CHECK_NAME} {source} on {sha[:7]} is success")
     found = "missing" if state is None else state
-    return Gate(False, f"the {CHECK_NAME} {source} on {sha[:7]} is {found}, not success")
+    pending = state is None or state in UNDECIDED
+    return Gate(False, f"the {CHECK_NAME} {source} on {sha[:7]} is {found}, not success", pending)
 
 
 def gate_from_bundle(results: Sequence[StepResult], sha: str) -> Gate:
