@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench.action_fixtures import ActionBench
+from bench.github_standin import GitHubStandIn
 from bench.registry_fixtures import DeployRepo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,38 @@ def test_action_deploys_with_the_local_driver(
     assert deploy_repo.deployed()[0][:4] == ["production", "churn", "v0.1.0", "model-1"]
     assert "mlgate deploy: pass" in result.summary
     assert json.loads((deploy_repo.path / ".mlgate/results/deploy.json").read_text())["verdict"] == "pass"
+
+
+def test_action_deploys_through_github(
+    run_action: ActionBench, deploy_repo: DeployRepo, github: GitHubStandIn, mlgate_on_path: dict[str, str]
+) -> None:
+    sha = deploy_repo.head()
+    github.add_commit(sha, branch="main")
+    github.add_check_run(head_sha=sha, conclusion="success")
+    context = {
+        "repository": "octo/demo",
+        "api_url": github.base_url,
+        "server_url": github.server_url,
+        "token": "ghs_test",
+        "ref": "refs/heads/main",
+        "run_id": "42",
+    }
+    result = run_action(
+        DEPLOY,
+        {"environment": "staging", "gate-timeout": "0"},
+        workspace=deploy_repo.path,
+        env={**mlgate_on_path, "DEPLOY_LOG": str(deploy_repo.log)},
+        event=push_event(),
+        event_name="push",
+        github=context,
+    )
+    assert result.ok, result.log
+    (deployment,) = github.repo().deployments.values()
+    assert result.outputs == {"version": "v0.0.1", "deployment-id": str(deployment.id)}
+    assert [s.state for s in deployment.statuses] == ["in_progress", "success"]
+    assert deployment.statuses[-1].log_url == f"{github.server_url}/octo/demo/actions/runs/42"
+    assert deploy_repo.origin_tags() == {"churn@v0.0.1": sha, "churn#staging#1": sha}
+    assert "ghs_test" not in result.log
 
 
 def test_action_refuses_a_pull_request_ref(

@@ -58,6 +58,15 @@ def test_a_branch_that_may_not_deploy_is_refused(deploy_repo: DeployRepo) -> Non
     assert_refused(deploy_repo, run, "ref refs/heads/feature may not deploy (allowed: refs/heads/main, refs/tags/v*)")
 
 
+def test_naming_an_allowed_ref_does_not_deploy_a_commit_that_is_not_on_it(deploy_repo: DeployRepo) -> None:
+    deploy_repo.git("checkout", "--quiet", "-b", "feature")
+    deploy_repo.commit("experiment")
+    deploy_repo.gate("pass")
+    main = deploy_repo.git("rev-parse", "main")
+    run = deploy_repo.deploy("--ref", "main")
+    assert_refused(deploy_repo, run, f"is not on refs/heads/main (at {main[:7]})")
+
+
 def test_green_gate_deploys_registers_and_assigns(deploy_repo: DeployRepo, tmp_path: Path) -> None:
     sha = deploy_repo.head()
     deploy_repo.gate("pass")

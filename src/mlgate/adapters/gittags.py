@@ -221,3 +221,7 @@ def default_branch(root: Path, remote: str) -> str | None:
     """The remote's default branch as the clone recorded it (refs/remotes/<remote>/HEAD), if it did."""
     result = _git(root, "symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD")
     return result.stdout.strip().removeprefix(f"refs/remotes/{remote}/") or None if result.returncode == 0 else None
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return _git(root, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0

@@ -13,6 +13,7 @@ Nothing changes anywhere until every precondition held:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -36,6 +37,7 @@ from mlgate.drivers.deployments import (
     DeploymentRequest,
     Deployments,
     DeploymentStatus,
+    GitHubDeployments,
     LocalDeployments,
 )
 from mlgate.drivers.outbox import Outbox
@@ -113,6 +115,18 @@ def _ref(root: Path, ctx: GitHubContext, given: str | None, sha: str, patterns: 
     raise InputError("HEAD is detached and no tag points at it: pass --ref to say what is being deployed")
 
 
+def _off_ref(root: Path, ref: str, sha: str, remote: str) -> str | None:
+    """Why `sha` is not what `ref` names (a tag: its commit; a branch: a commit on it), or None. A ref this
+    checkout does not have (a shallow checkout of the commit alone) cannot be checked here and is trusted."""
+    local = gittags.resolve_commit(root, ref)
+    if local is None and ref.startswith("refs/heads/"):
+        local = gittags.resolve_commit(root, f"refs/remotes/{remote}/{ref.removeprefix('refs/heads/')}")
+    if local is None:
+        return None
+    on_ref = local == sha if ref.startswith("refs/tags/") else gittags.is_ancestor(root, sha, local)
+    return None if on_ref else f"commit {sha[:7]} is not on {ref} (at {local[:7]})"
+
+
 def _remote(root: Path, remote: str, push: bool) -> str | None:
     if not push:
         return None
@@ -133,8 +147,6 @@ def _deployments(kind: str, ctx: GitHubContext, token: str | None, bundle: list[
         raise InputError("the github driver needs a token (the `token` input, --token or GITHUB_TOKEN)")
     if not ctx.repository:
         raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
-    from mlgate.drivers.deployments import GitHubDeployments
-
     return GitHubDeployments(api_url=ctx.api_url, repository=ctx.repository, token=token)
 
 
@@ -165,7 +177,7 @@ class Report:
     def __init__(self, results_dir: Path, evidence: dict[str, Any]) -> None:
         self.results_dir, self.evidence = results_dir, evidence
 
-    def finish(self, verdict: str, summary: str, commit: str) -> int:
+    def record(self, verdict: str, summary: str, commit: str) -> None:
         result = StepResult("deploy", verdict, summary, commits={"head": commit}, evidence=self.evidence)
         write_result(self.results_dir, result)
         if self.evidence.get("version"):
@@ -173,8 +185,15 @@ class Report:
         if self.evidence.get("deployment_id") is not None:
             gha.set_output("deployment-id", str(self.evidence["deployment_id"]))
         gha.append_summary(f"### mlgate deploy: {verdict}\n\n{summary}\n")
-        click.echo(f"mlgate deploy: {verdict}: {summary}", err=verdict != "pass")
-        return EXIT_OK if verdict == "pass" else EXIT_GATE_FAILED
+
+    def finish(self, verdict: str, summary: str, commit: str) -> int:
+        """Record the outcome and say it: a line on success, an error annotation (stderr locally) otherwise."""
+        self.record(verdict, summary, commit)
+        if verdict == "pass":
+            click.echo(f"mlgate deploy: {summary}")
+            return EXIT_OK
+        gha.annotate("error", f"mlgate deploy: {summary}")
+        return EXIT_GATE_FAILED
 
 
 class DeployFlow:
@@ -215,10 +234,12 @@ class DeployFlow:
         evidence |= {"deployment_id": deployment.id, "deployment_url": deployment.url, "payload": payload}
         try:
             return self._deploy(deployment, version, commit, model, rollback, seen, what)
-        except MlgateError as exc:  # no deployment may stay "in progress" forever
-            self._status(deployment, "error", f"{what} failed: {exc.message}")
-            evidence["error"] = exc.message
-            self.report.finish("error", f"{what}: {exc.message}", commit)
+        except Exception as exc:  # no deployment may stay "in progress" forever; main reports the error itself
+            message = exc.message if isinstance(exc, MlgateError) else f"{type(exc).__name__}: {exc}"
+            evidence["error"] = message
+            with contextlib.suppress(Exception):  # best effort: the original error is the one to see
+                self._status(deployment, "error", f"{what} failed: {message}")
+            self.report.record("error", f"{what}: {message}", commit)
             raise
 
     def _status(self, deployment: Deployment, state: str, description: str, url: str | None = None) -> None:
@@ -321,8 +342,6 @@ def deploy(settings: Settings, **options: Any) -> int:
     if head is None:
         raise InputError("the repository has no commit to deploy")
     ctx = context_from_env(os.environ)
-    if gha.in_actions() and ctx.sha and ctx.sha != head:
-        raise InputError(f"the checkout is at {head[:7]} but the run is for {ctx.sha[:7]}: check out GITHUB_SHA")
     token = options["token"] or os.environ.get("GITHUB_TOKEN")
     kind = choose_driver(options["driver"], os.environ, token)
     bundle = _bundle(settings.results_dir)
@@ -337,9 +356,14 @@ def deploy(settings: Settings, **options: Any) -> int:
     report = Report(settings.results_dir, evidence)
 
     # 1. preconditions: no tag, no deployment, no command before all of them held
-    if not ref_allowed(ref, patterns):
-        evidence["refused"] = f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
-        return report.finish("fail", f"refused: {evidence['refused']}", head)
+    refusal = (
+        f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
+        if not ref_allowed(ref, patterns)
+        else _off_ref(root, ref, head, options["remote"])
+    )
+    if refusal:
+        evidence["refused"] = refusal
+        return report.finish("fail", f"refused: {refusal}", head)
     change = None
     if target.rollback:
         change = plan_rollback(gittags.read_registry(root), target.name, target.environment, now=int(time.time()))
