@@ -150,6 +150,18 @@ def test_rollback_redeploys_the_previous_version_with_its_model(deploy_repo: Dep
     assert "v0.0.1 is the only version of 'churn' stage 'production' has held" in nothing_left.stderr
 
 
+def test_without_a_deploy_command_the_deployment_is_recorded(deploy_repo: DeployRepo) -> None:
+    config = deploy_repo.path / "mlgate.yml"
+    config.write_text(config.read_text().replace("  command: ./deploy.sh\n", ""))
+    deploy_repo.gate("pass")
+    run = deploy_repo.deploy("-e", "production")
+    assert run.returncode == 0, run.stderr
+    assert "no deploy.command configured: the deployment is recorded without running anything" in run.stderr
+    assert deploy_repo.deployed() == []
+    assert set(deploy_repo.origin_tags()) == {"churn@v0.0.1", "churn#production#1"}
+    assert [s["state"] for s in deployments(deploy_repo)[0]["statuses"]] == ["in_progress", "success"]
+
+
 def test_release_tag_on_a_detached_head_may_deploy(deploy_repo: DeployRepo) -> None:
     deploy_repo.git("tag", "v1.0.0")
     deploy_repo.git("checkout", "--quiet", "--detach")
