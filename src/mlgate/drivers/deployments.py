@@ -43,7 +43,7 @@ class DeploymentRequest:
 @dataclass(frozen=True)
 class Deployment:
     id: int
-    url: str | None  # where a person can see it
+    url: str | None  # the API URL on GitHub, the record's file in the local outbox
 
 
 @dataclass(frozen=True)
