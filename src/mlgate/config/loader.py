@@ -1,0 +1,107 @@
+"""Load mlgate.yml: parse with line numbers, validate against the published JSON Schema, build the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlgate.config.model import (
+    DEFAULT_SAMPLE_ROWS,
+    Config,
+    DataChecks,
+    DataConfig,
+    DeployConfig,
+    GateRule,
+    MetricsConfig,
+    RetrainConfig,
+    Significance,
+    Tolerance,
+    TrainConfig,
+)
+from mlgate.config.validation import validate_document
+from mlgate.config.yamlsource import read_yaml_file
+
+SCHEMA_FILE = "mlgate.schema.json"
+
+
+def _gate_rules(config: Config, gate: dict[str, Any]) -> tuple[GateRule, ...]:
+    rules = []
+    for metric, spec in gate.items():
+        rule = GateRule(
+            metric=metric,
+            direction=spec["direction"],
+            max_drop=Tolerance.parse(spec["max_drop"]) if "max_drop" in spec else None,
+            max_increase=Tolerance.parse(spec["max_increase"]) if "max_increase" in spec else None,
+            min=spec.get("min"),
+            max=spec.get("max"),
+            required=spec.get("required", True),
+            require_significance=spec.get("require_significance", True),
+        )
+        # A tolerance on the wrong side would silently never apply; say so instead.
+        wrong = "max_increase" if rule.direction == "higher" else "max_drop"
+        if wrong in spec:
+            right = "max_drop" if rule.direction == "higher" else "max_increase"
+            raise config.error(
+                ("metrics", "gate", metric, wrong),
+                f"does not apply to direction '{rule.direction}' (use {right})",
+            )
+        if rule.min is not None and rule.max is not None and rule.min > rule.max:
+            raise config.error(("metrics", "gate", metric, "min"), f"min {rule.min} is above max {rule.max}")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: dict) -> Config:
+    base = Config(source=source, root=root, lines=lines)
+    d, t, m = data.get("data", {}), data.get("train", {}), data.get("metrics", {})
+    dep, ret = data.get("deploy", {}), data.get("retrain", {})
+    checks = d.get("checks", {})
+    significance = m.get("significance", {})
+    defaults = DataChecks()
+    return Config(
+        source=source,
+        root=root,
+        lines=lines,
+        data=DataConfig(
+            train=d.get("train"),
+            test=d.get("test"),
+            label=d.get("label"),
+            schema=d.get("schema"),
+            sample_rows=d.get("sample_rows", DEFAULT_SAMPLE_ROWS),
+            checks=DataChecks(
+                nulls_max_fraction=checks.get("nulls", {}).get("max_fraction", defaults.nulls_max_fraction),
+                drift_method=checks.get("drift", {}).get("method", defaults.drift_method),
+                drift_threshold=checks.get("drift", {}).get("threshold", defaults.drift_threshold),
+                max_drifted_share=checks.get("drift", {}).get("max_drifted_share", defaults.max_drifted_share),
+                pii_allow_columns=tuple(checks.get("pii", {}).get("allow_columns", ())),
+                deepchecks=tuple(checks.get("deepchecks", ())),
+            ),
+        ),
+        train=TrainConfig(**t),
+        metrics=MetricsConfig(
+            files=tuple(m.get("files", ())),
+            predictions=m.get("predictions"),
+            history=m.get("history", MetricsConfig.history),
+            gate=_gate_rules(base, m.get("gate", {})),
+            significance=Significance(**significance),
+        ),
+        deploy=DeployConfig(
+            model=dep.get("model"),
+            name=dep.get("name"),
+            environments=tuple(dep.get("environments", ())),
+            command=dep.get("command"),
+            environment_url=dep.get("environment_url"),
+            allowed_refs=tuple(dep.get("allowed_refs", ())),
+        ),
+        retrain=RetrainConfig(**ret),
+    )
+
+
+def load_config(path: Path, *, explicit: bool = False) -> Config:
+    """Load and validate `path`. A missing default mlgate.yml means all defaults; a missing explicit one is an error."""
+    if not path.exists() and not explicit:
+        return Config(source=None, root=path.parent)
+    document = read_yaml_file(path, what="config file")
+    data = {} if document.data is None else document.data
+    validate_document(document.__class__(data=data, lines=document.lines), SCHEMA_FILE, path)
+    return build_config(data, path, path.parent, document.lines)

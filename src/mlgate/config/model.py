@@ -1,0 +1,140 @@
+"""Typed view of a validated mlgate.yml. Defaults live here, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlgate.config.yamlsource import KeyPath, format_path
+from mlgate.errors import InputError
+
+DEFAULT_CONFIG = Path("mlgate.yml")
+DEFAULT_SAMPLE_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An allowed change: absolute (`0.005`) or relative to the base value (`"2%"`)."""
+
+    amount: float
+    relative: bool = False
+
+    @classmethod
+    def parse(cls, value: float | str) -> Tolerance:
+        if isinstance(value, str):
+            return cls(float(value.rstrip("%")) / 100.0, relative=True)
+        return cls(float(value))
+
+    def allowed(self, base: float) -> float:
+        return abs(base) * self.amount if self.relative else self.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount * 100:g}%" if self.relative else f"{self.amount:g}"
+
+
+@dataclass(frozen=True)
+class GateRule:
+    metric: str
+    direction: str  # "higher" or "lower": which way is better
+    max_drop: Tolerance | None = None
+    max_increase: Tolerance | None = None
+    min: float | None = None
+    max: float | None = None
+    required: bool = True
+    require_significance: bool = True
+
+    @property
+    def tolerance(self) -> Tolerance | None:
+        """The allowed worsening: a drop for higher-is-better metrics, an increase for lower-is-better."""
+        return self.max_drop if self.direction == "higher" else self.max_increase
+
+
+@dataclass(frozen=True)
+class Significance:
+    alpha: float = 0.05
+    resamples: int = 2000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    files: tuple[str, ...] = ()  # empty: what dvc.yaml declares
+    predictions: str | None = None
+    history: int = 20
+    gate: tuple[GateRule, ...] = ()
+    significance: Significance = field(default_factory=Significance)
+
+
+@dataclass(frozen=True)
+class DataChecks:
+    nulls_max_fraction: float = 0.05
+    drift_method: str = "auto"
+    drift_threshold: float | None = None  # None: the chosen test's conventional threshold
+    max_drifted_share: float = 0.5
+    pii_allow_columns: tuple[str, ...] = ()
+    deepchecks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: str | None = None
+    test: str | None = None
+    label: str | None = None
+    schema: str | None = None
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
+    checks: DataChecks = field(default_factory=DataChecks)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    command: str = "dvc repro"
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    model: str | None = None
+    name: str | None = None
+    environments: tuple[str, ...] = ()
+    command: str | None = None
+    environment_url: str | None = None
+    allowed_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    data_command: str | None = None
+    when: str = "drift"
+    branch: str = "mlgate/retrain"
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None  # None when no mlgate.yml exists: every default applies
+    root: Path  # paths in the file are relative to the directory holding it
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def error(self, path: KeyPath, message: str) -> InputError:
+        """An InputError pointing at a key of this config file (file, line and key path)."""
+        line = None
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                break
+        return InputError(f"{format_path(path)}: {message}", file=self.source or DEFAULT_CONFIG, line=line)
+
+    def resolve(self, relative: str) -> Path:
+        return self.root / relative
+
+    def require_file(self, path: KeyPath, value: str | None) -> Path:
+        """The file a config key names; a missing key or file is reported at that key's line."""
+        if value is None:
+            raise self.error(path, "is required for this command")
+        resolved = self.resolve(value)
+        if not resolved.is_file():
+            raise self.error(path, f"file '{value}' does not exist")
+        return resolved

@@ -1,0 +1,149 @@
+"""The results bundle: one JSON document per step under `.mlgate/results/`, the only input of `report`.
+
+Each document carries `schema_version`, the commits it speaks of, a verdict and its evidence. Writes are
+atomic, so a step killed mid-write leaves the previous document intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.errors import InputError
+from mlgate.fsutil import atomic_write_text
+
+SCHEMA_VERSION = 1
+STEPS = ("validation", "train", "compare", "deploy", "retrain")
+VERDICTS = ("pass", "warn", "fail", "error", "skipped")
+DEFAULT_RESULTS_DIR = Path(".mlgate/results")
+# A results file is small; anything far larger is not ours (or is an attack through a fork's artifact).
+MAX_RESULT_BYTES = 50 * 1024 * 1024
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    verdict: str
+    summary: str
+    commits: Mapping[str, str | None] = field(default_factory=dict)
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    created_at: str = field(default_factory=_utc_now)
+    mlgate_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.step not in STEPS:
+            raise ValueError(f"unknown step {self.step!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "step": self.step,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "label": self.label,
+            "commits": dict(self.commits),
+            "evidence": dict(self.evidence),
+            "created_at": self.created_at,
+            "mlgate_version": self.mlgate_version,
+        }
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON has no NaN/Infinity; consumers (jq, GitHub) reject them, so they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def result_path(results_dir: Path, step: str) -> Path:
+    return results_dir / f"{step}.json"
+
+
+def write_result(results_dir: Path, result: StepResult) -> Path:
+    path = result_path(results_dir, result.step)
+    text = json.dumps(_finite(result.to_dict()), indent=2, sort_keys=True, allow_nan=False, default=str)
+    atomic_write_text(path, text + "\n")
+    return path
+
+
+def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: Path) -> Any:
+    if key not in data:
+        raise InputError(f"results file is missing key '{key}'", file=path)
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise InputError(f"results key '{key}' has the wrong type ({type(value).__name__})", file=path)
+    return value
+
+
+def parse_result(data: Any, path: Path) -> StepResult:
+    if not isinstance(data, Mapping):
+        raise InputError("results file is not a JSON object", file=path)
+    version = _require(data, "schema_version", int, path)
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"results schema_version {version} is not supported (this mlgate reads {SCHEMA_VERSION})", file=path
+        )
+    step = _require(data, "step", str, path)
+    verdict = _require(data, "verdict", str, path)
+    if step not in STEPS:
+        raise InputError(f"results key 'step' is {step!r}, expected one of {', '.join(STEPS)}", file=path)
+    if verdict not in VERDICTS:
+        raise InputError(f"results key 'verdict' is {verdict!r}, expected one of {', '.join(VERDICTS)}", file=path)
+    label = data.get("label")
+    if label is not None and not isinstance(label, str):
+        raise InputError("results key 'label' must be a string", file=path)
+    return StepResult(
+        step=step,
+        verdict=verdict,
+        summary=_require(data, "summary", str, path),
+        commits=_require(data, "commits", dict, path),
+        evidence=_require(data, "evidence", dict, path),
+        label=label,
+        created_at=str(data.get("created_at", "")),
+        mlgate_version=str(data.get("mlgate_version", "")),
+        schema_version=version,
+    )
+
+
+def read_result(path: Path) -> StepResult:
+    try:
+        if path.stat().st_size > MAX_RESULT_BYTES:
+            raise InputError(f"results file is larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB", file=path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("results file does not exist", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("results file is not UTF-8 text", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"results file is not valid JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    return parse_result(data, path)
+
+
+def read_results_dir(results_dir: Path) -> list[StepResult]:
+    """Every step result in one directory, in pipeline order; a missing directory is an input error."""
+    if not results_dir.is_dir():
+        raise InputError("results directory does not exist", file=results_dir)
+    return [read_result(result_path(results_dir, s)) for s in STEPS if result_path(results_dir, s).is_file()]
+
+
+def read_bundle(results_dirs: Iterable[Path]) -> list[StepResult]:
+    """Results of several directories (matrix jobs) in one list; each keeps its own `label`."""
+    return [result for directory in results_dirs for result in read_results_dir(directory)]
