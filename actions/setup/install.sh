@@ -3,7 +3,8 @@
 # PATH (through a shim dir), so the pinned stack never collides with the user's python and pip.
 #
 #   install.sh          install, or reuse a venv already built from the same sources; expose the shims
-#   install.sh probe    compute the cache key and say whether the venv is ready (no install)
+#   install.sh prepare  compute the cache key and say whether the venv is ready; clear a stale one so that
+#                       a cache restore lands in an empty dir
 #
 # actions/setup runs it; every other action calls it as a fallback when mlgate is not on PATH yet:
 #   command -v mlgate >/dev/null || "$GITHUB_ACTION_PATH/../setup/install.sh"
@@ -11,7 +12,7 @@
 #
 # Environment: MLGATE_PYTHON  interpreter the venv is made from (default python3)
 #              MLGATE_HOME    where the venv and shims live (default $RUNNER_TEMP/mlgate)
-# Outputs ($GITHUB_OUTPUT): probe -> key, venv, ready; install -> version
+# Outputs ($GITHUB_OUTPUT): prepare -> key, venv, ready; install -> version
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,16 +42,18 @@ venv_ready() {
 }
 
 build_venv() {
-  local build
-  build="$(mktemp -d)"
+  local build="$home/build"
   # Build from a copy: setuptools writes build/ and *.egg-info next to the sources it builds, and the
   # action's checkout must stay as it was (its contents are the cache key).
+  rm -rf "$build" "$venv"
+  mkdir -p "$build"
   cp -R "$root/pyproject.toml" "$root/README.md" "$root/src" "$build/"
   find "$build/src" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-  rm -rf "$venv"
   "$python" -m venv "$venv"
   echo "Installing mlgate into $venv"
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off --quiet \
+  # --no-compile halves the install; the modules mlgate really imports are compiled on first use, inside
+  # the venv, before actions/cache saves it at the end of the job.
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off --quiet --no-compile \
     -c "$root/constraints.txt" "$build"
   rm -rf "$build"
   echo "$1" >"$stamp"
@@ -70,11 +73,16 @@ expose() {
 }
 
 case "${1:-install}" in
-  probe)
+  prepare)
     key="$(venv_key)"
     set_output key "$key"
     set_output venv "$venv"
-    if venv_ready "$key"; then set_output ready true; else set_output ready false; fi
+    if venv_ready "$key"; then
+      set_output ready true
+    else
+      rm -rf "$venv"
+      set_output ready false
+    fi
     ;;
   install)
     key="$(venv_key)"
@@ -91,6 +99,6 @@ case "${1:-install}" in
     set_output version "$version"
     ;;
   *)
-    fail "unknown mode '$1' (expected install or probe)"
+    fail "unknown mode '$1' (expected install or prepare)"
     ;;
 esac
