@@ -83,8 +83,7 @@ def local_action_input_problems(workflow: Path, root: Path = ROOT) -> list[str]:
             declared = yaml.safe_load(action_file.read_text()).get("inputs") or {}
             given = step.get("with") or {}
             problems += [
-                f"{where}: input {name!r} is not defined by the action"
-                for name in sorted(given.keys() - declared)
+                f"{where}: input {name!r} is not defined by the action" for name in sorted(given.keys() - declared)
             ]
             problems += [
                 f"{where}: required input {name!r} is not given"
