@@ -28,6 +28,9 @@ fail() {
   exit 1
 }
 
+# The venv layout (bin/, symlinked shims) is the POSIX one.
+[[ "${RUNNER_OS:-}" != Windows ]] || fail "mlgate runs on Linux and macOS runners; this job runs on Windows."
+
 set_output() {
   if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "$1=$2" >>"$GITHUB_OUTPUT"; fi
 }
