@@ -182,7 +182,8 @@ def _venv_key(root: Path) -> str:
 def test_the_venv_key_follows_the_sources_and_ignores_build_debris(tmp_path: Path) -> None:
     for name in ("constraints.txt", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for folder in ("src", "actions/setup"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     key = _venv_key(tmp_path)
     assert key == _venv_key(ROOT)
 
@@ -193,7 +194,7 @@ def test_the_venv_key_follows_the_sources_and_ignores_build_debris(tmp_path: Pat
     (tmp_path / "README.md").write_text("a README edit does not change what gets installed\n")
     assert _venv_key(tmp_path) == key
 
-    for edit in ("src/mlgate/__init__.py", "constraints.txt", "pyproject.toml"):
+    for edit in ("src/mlgate/__init__.py", "constraints.txt", "pyproject.toml", "actions/setup/install.sh"):
         with (tmp_path / edit).open("a") as file:
             file.write("\n# edited\n")
         assert _venv_key(tmp_path) != key, edit

@@ -6,9 +6,12 @@
 #   install.sh prepare  compute the cache key and say whether the venv is ready; clear a stale one so that
 #                       a cache restore lands in an empty dir
 #
-# actions/setup runs it; every other action calls it as a fallback when mlgate is not on PATH yet:
-#   command -v mlgate >/dev/null || "$GITHUB_ACTION_PATH/../setup/install.sh"
-# The shims are then at "$MLGATE_HOME/bin" (on PATH for later steps through $GITHUB_PATH).
+# actions/setup runs it; every other action calls it as a fallback when mlgate is not on PATH yet (the
+# shim dir reaches PATH through $GITHUB_PATH only from the next step on, hence the PATH line):
+#   if ! command -v mlgate >/dev/null; then
+#     "$GITHUB_ACTION_PATH/../setup/install.sh"
+#     PATH="$RUNNER_TEMP/mlgate/bin:$PATH"
+#   fi
 #
 # Environment: MLGATE_PYTHON  interpreter the venv is made from (default python3)
 #              MLGATE_HOME    where the venv and shims live (default $RUNNER_TEMP/mlgate)
@@ -52,12 +55,12 @@ build_venv() {
   mkdir -p "$build"
   cp -R "$root/pyproject.toml" "$root/README.md" "$root/src" "$build/"
   find "$build/src" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-  "$python" -m venv "$venv"
+  "$python" -m venv "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
   echo "Installing mlgate into $venv"
   # --no-compile halves the install; the modules mlgate really imports are compiled on first use, inside
   # the venv, before actions/cache saves it at the end of the job.
   "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off --quiet --no-compile \
-    -c "$root/constraints.txt" "$build"
+    -c "$root/constraints.txt" "$build" || fail "pip could not install mlgate into $venv: see the log above."
   rm -rf "$build"
   echo "$1" >"$stamp"
 }

@@ -1,7 +1,8 @@
 """Print the cache key of mlgate's venv for the interpreter that runs this script.
 
 The key changes whenever anything that ends up in the venv may change: the interpreter (its version and its
-install location, which the venv links to), the pinned stack, the package metadata and the package source.
+install location, which the venv links to), the pinned stack, the package metadata, the package source and
+the way this action builds the venv.
 It is computed here rather than with hashFiles() because hashFiles() only sees the user's workspace, not the
 action's own checkout.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SUPPORTED = ((3, 11), (3, 12))
-HASHED = ("constraints.txt", "pyproject.toml", "src")
+HASHED = ("constraints.txt", "pyproject.toml", "src", "actions/setup")
 
 
 def _is_build_debris(path: Path) -> bool:
