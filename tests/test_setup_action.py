@@ -76,14 +76,14 @@ def _run_jobs(base: Path) -> Jobs:
 
 
 @pytest.fixture(scope="session")
-def jobs(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Jobs:
+def jobs(tmp_path_factory: pytest.TempPathFactory) -> Jobs:
     """The three runs, once per test session even when several xdist workers need them.
 
     Each worker runs session fixtures itself, so the first to take the lock runs the jobs in the temp dir
     all workers share and leaves the results there; the others wait for it and load them.
     """
     shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if "PYTEST_XDIST_WORKER" in os.environ:
         shared = shared.parent
     record = shared / "setup-action.pickle"
     with (shared / "setup-action.lock").open("w") as lock:
