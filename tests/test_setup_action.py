@@ -153,6 +153,25 @@ def test_a_later_job_restores_the_venv_from_the_cache(jobs: Jobs) -> None:
     assert next_job.path_after == jobs.first.path_after
 
 
+@pytest.mark.slow
+def test_other_actions_run_mlgate_through_the_setup_script_without_a_setup_step(jobs: Jobs, tmp_path: Path) -> None:
+    step_output = tmp_path / "github_output"
+    step_output.touch()
+    # A job without a setup step: no mlgate on PATH (not even the test suite's own).
+    path = os.pathsep.join(
+        entry for entry in os.environ["PATH"].split(os.pathsep) if not shutil.which("mlgate", path=entry)
+    )
+    env = {**os.environ, "PATH": path, "RUNNER_TEMP": str(jobs.venv.parent.parent), "GITHUB_OUTPUT": str(step_output)}
+    env.pop("MLGATE_HOME", None)
+    done = subprocess.run(
+        [SETUP / "mlgate", "--version"], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"mlgate, version {mlgate.__version__}\n"
+    assert "skipping pip" in done.stderr  # the venv the last job restored is reused
+    assert step_output.read_text() == ""  # the calling step's outputs stay its own
+
+
 def test_a_missing_interpreter_fails_with_a_clear_error(run_action: ActionBench) -> None:
     result = run_action(SETUP, {"python": "/nonexistent/python3"})
     assert not result.ok

@@ -6,12 +6,8 @@
 #   install.sh prepare  compute the cache key and say whether the venv is ready; clear a stale one so that
 #                       a cache restore lands in an empty dir
 #
-# actions/setup runs it; every other action calls it as a fallback when mlgate is not on PATH yet (the
-# shim dir reaches PATH through $GITHUB_PATH only from the next step on, hence the PATH line):
-#   if ! command -v mlgate >/dev/null; then
-#     "$GITHUB_ACTION_PATH/../setup/install.sh"
-#     PATH="$RUNNER_TEMP/mlgate/bin:$PATH"
-#   fi
+# actions/setup runs it; the other actions reach it through the `mlgate` script beside it, which installs
+# first when mlgate is not on PATH yet.
 #
 # Environment: MLGATE_PYTHON  interpreter the venv is made from (default python3)
 #              MLGATE_HOME    where the venv and shims live (default $RUNNER_TEMP/mlgate)
