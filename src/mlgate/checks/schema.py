@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SCHEMA_VERSION = 1
-# Inferred ranges are widened by this share of the observed span on each side (never across zero), so the
-# schema written from one sample does not reject the next sample's slightly larger maximum.
-RANGE_MARGIN = 0.1
+# Inferred ranges are widened by this share of the observed span on each side (never across zero): wide
+# enough that the next sample's tails pass, narrow enough to catch unit mix-ups (×10, ×1000) and sign errors.
+RANGE_MARGIN = 0.5
 _SIGNIFICANT_DIGITS = 6
 _SHOWN_VALUES = 5
 
@@ -201,7 +201,8 @@ def _column_findings(
                 Finding(
                     "schema",
                     "fail",
-                    f"column '{rule.name}' has {outside} values outside [{rule.min}, {rule.max}] "
+                    f"column '{rule.name}' has {outside} value{'s' if outside > 1 else ''} "
+                    f"outside [{rule.min}, {rule.max}] "
                     f"(observed {values.min():g} to {values.max():g})",
                     dataset,
                     rule.name,
