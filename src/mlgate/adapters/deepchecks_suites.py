@@ -222,6 +222,9 @@ def _quiet() -> Iterator[None]:
     logger = logging.getLogger("deepchecks")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    # Worker processes deepchecks spawns import it afresh and warn on their own stderr; the variable reaches them.
+    saved_warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"
     try:
         with (
             contextlib.redirect_stdout(io.StringIO()),
@@ -232,3 +235,7 @@ def _quiet() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+        if saved_warnings is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = saved_warnings

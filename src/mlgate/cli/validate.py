@@ -149,6 +149,11 @@ def _run_deepchecks(
     )
 
 
+def _clip(text: str, limit: int = 300) -> str:
+    """Findings stay one readable line; the full details are in the evidence's deepchecks section."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _deepchecks_findings(outcomes: Sequence[SuiteOutcome]) -> list[Finding]:
     from mlgate.checks import Finding
 
@@ -162,7 +167,7 @@ def _deepchecks_findings(outcomes: Sequence[SuiteOutcome]) -> list[Finding]:
                     Finding(
                         "deepchecks",
                         severity[check.status],
-                        f"deepchecks {suite.suite} / {check.check}: {verb}: {check.details}",
+                        f"deepchecks {suite.suite} / {check.check}: {verb}: {_clip(check.details)}",
                         numbers={"suite": suite.suite, "status": check.status},
                         rule=("config", "data", "checks", "deepchecks"),
                     )
