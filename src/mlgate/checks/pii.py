@@ -131,7 +131,9 @@ def _matches(distinct: pa.Array, kind: str) -> tuple[np.ndarray, pa.Array]:
     matched = extracted.field("hit")
     if kind == "payment_card":
         digits = pc.replace_substring_regex(matched.fill_null(""), r"[^0-9]", "")
-        found = found & luhn_valid(digits)
+        # An IBAN's digit groups (valid or mistyped) are no card, even when they happen to pass Luhn.
+        iban_shaped = pc.match_substring_regex(distinct, PATTERNS["iban"]).to_numpy(zero_copy_only=False)
+        found = found & luhn_valid(digits) & ~iban_shaped
     elif kind == "iban":
         compact = pc.replace_substring(matched.fill_null(""), " ", "")
         found = found & iban_valid(compact)

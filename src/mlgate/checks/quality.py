@@ -184,7 +184,17 @@ def label_findings(label: str, train: pa.ChunkedArray, test: pa.ChunkedArray | N
             )
     train_classes = _class_counts(train)
     if len(train_classes) > MAX_CLASSES:
-        return findings  # regression target: class checks do not apply
+        if not findings:
+            findings.append(
+                Finding(
+                    "label",
+                    "pass",
+                    f"label '{label}' is numeric ({len(train_classes)} distinct values): class checks do not apply",
+                    "train",
+                    label,
+                )
+            )
+        return findings
     total = sum(train_classes.values())
     if len(train_classes) < 2:
         findings.append(
