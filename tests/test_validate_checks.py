@@ -406,3 +406,11 @@ def test_schema_document_round_trip() -> None:
     alcohol = schema.column("alcohol")
     assert alcohol is not None and alcohol.min < train["alcohol"].min() and alcohol.max > train["alcohol"].max()
     assert schema.column("target").min == 0  # non-negative data keeps a non-negative bound
+
+
+def test_schema_file_never_stores_personal_data() -> None:
+    train, _ = split(load("wine"))
+    train["contact"] = np.random.default_rng(0).choice(["ann@example.com", "bob@example.com"], len(train))
+    schema = infer_schema(arrow(train), label="target")
+    contact = schema.column("contact")
+    assert contact is not None and contact.dtype == "string" and contact.categories is None

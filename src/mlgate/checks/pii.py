@@ -140,6 +140,20 @@ def _matches(distinct: pa.Array, kind: str) -> tuple[np.ndarray, pa.Array]:
     return np.asarray(found, dtype=bool), matched
 
 
+def mask_values(values: Sequence[str]) -> list[str]:
+    """The values with every PII match masked, for messages of other checks that quote data values."""
+    import numpy as np
+    import pyarrow as pa
+
+    distinct = pa.array(list(values), type=pa.string())
+    shown = list(values)
+    for kind in PATTERNS:
+        found, matched = _matches(distinct, kind)
+        for index in np.flatnonzero(found):  # a handful of quoted values, never a column
+            shown[index] = shown[index].replace(matched[index].as_py(), _mask(kind, matched[index].as_py()))
+    return shown
+
+
 def scan_column(name: str, column: pa.ChunkedArray) -> list[PiiHit]:
     import numpy as np
     import pyarrow as pa

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mlgate.checks import Finding
 from mlgate.checks.columns import kind_of, value_counts
+from mlgate.checks.pii import mask_values
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,11 +79,13 @@ def constant_findings(table: pa.Table, *, dataset: str) -> list[Finding]:
             continue  # all missing: the null check reports it
         bounds = pc.min_max(column)
         if bounds["min"] == bounds["max"]:
+            value = bounds["min"].as_py()
+            shown = repr(mask_values([value])[0]) if isinstance(value, str) else repr(value)
             findings.append(
                 Finding(
                     "constant",
                     "warn",
-                    f"column '{name}' has a single value ({bounds['min'].as_py()!r}) and carries no information",
+                    f"column '{name}' has a single value ({shown}) and carries no information",
                     dataset,
                     name,
                 )

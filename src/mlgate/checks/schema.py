@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.checks import Finding
 from mlgate.checks.columns import MAX_CATEGORIES, NUMERIC_KINDS, kind_of, numeric_values, value_counts
+from mlgate.checks.pii import mask_values
 from mlgate.checks.quality import missing_counts
 
 if TYPE_CHECKING:
@@ -83,8 +84,10 @@ def infer_column(name: str, column: pa.ChunkedArray) -> ColumnRule:
             return ColumnRule(name, kind, missing_counts(column) > 0, low, high)
     if kind == "string":
         values, _ = value_counts(column)
-        if len(values) <= MAX_CATEGORIES:
-            return ColumnRule(name, kind, rule.nullable, categories=tuple(sorted(values.to_pylist())))
+        categories = sorted(values.to_pylist())
+        # A reviewed, committed schema file must not carry personal data: such a column gets no category list.
+        if len(values) <= MAX_CATEGORIES and mask_values(categories) == categories:
+            return ColumnRule(name, kind, rule.nullable, categories=tuple(categories))
     return rule
 
 
@@ -154,8 +157,9 @@ def _renames(missing: list[ColumnRule], extra: dict[str, str]) -> dict[str, str]
     return pairs
 
 
-def _shown(values: list[Any]) -> str:
-    text = ", ".join(repr(v) for v in values[:_SHOWN_VALUES])
+def _shown(values: list[str]) -> str:
+    """A few quoted values, personal data masked."""
+    text = ", ".join(repr(v) for v in mask_values(values[:_SHOWN_VALUES]))
     return text + (f" and {len(values) - _SHOWN_VALUES} more" if len(values) > _SHOWN_VALUES else "")
 
 
