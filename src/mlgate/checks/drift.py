@@ -150,20 +150,18 @@ def _ztest(reference_counts: np.ndarray, current_counts: np.ndarray) -> tuple[fl
 
 
 def _wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float:
-    """Wasserstein-1 distance of two sorted samples: the area between their quantile functions.
+    """Wasserstein-1 distance of two sorted samples: the area between their empirical CDFs.
 
-    Both quantile functions are step functions; their steps merge in linear time (a stable sort of two
-    already-sorted runs), so this is exact and avoids scipy's argsort of the concatenated data.
+    A stable argsort of the two concatenated sorted runs is a linear-time merge; the CDFs are running counts
+    of which run each merged value came from. Exact (as scipy's), without scipy's sort of the whole data.
     """
     import numpy as np
 
-    n, m = len(reference), len(current)
-    steps = np.sort(np.concatenate((np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)), kind="stable")
-    widths = np.diff(steps, prepend=0.0)
-    middles = steps - widths / 2
-    at_reference = np.minimum((middles * n).astype(np.int64), n - 1)
-    at_current = np.minimum((middles * m).astype(np.int64), m - 1)
-    return float(np.sum(widths * np.abs(reference[at_reference] - current[at_current])))
+    merged = np.concatenate((reference, current))
+    order = np.argsort(merged, kind="stable")
+    from_reference = order < len(reference)
+    gap = np.abs(np.cumsum(from_reference)[:-1] / len(reference) - np.cumsum(~from_reference)[:-1] / len(current))
+    return float(np.dot(gap, np.diff(merged[order])))
 
 
 def _numeric_statistic(method: str, reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
