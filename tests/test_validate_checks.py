@@ -414,3 +414,15 @@ def test_schema_file_never_stores_personal_data() -> None:
     schema = infer_schema(arrow(train), label="target")
     contact = schema.column("contact")
     assert contact is not None and contact.dtype == "string" and contact.categories is None
+
+
+def test_dates_and_times_hash_by_instant_and_validate() -> None:
+    instants = pd.date_range("2024-01-01", periods=300, freq="h")
+    frame = pd.DataFrame({"when": instants.date, "at": instants, "flag": np.arange(300) % 3 == 0, "target": 0})
+    frame["target"] = np.arange(300) % 2
+    seconds = pa.table({"at": pa.array(instants.to_pydatetime(), pa.timestamp("s"))})
+    nanos = pa.table({"at": pa.array(instants.to_pydatetime(), pa.timestamp("ns"))})
+    assert row_hashes(seconds, ["at"]).tolist() == row_hashes(nanos, ["at"]).tolist()
+    result = check(frame.iloc[:200], frame.iloc[200:])
+    assert problems(result) == []
+    assert {d.column for d in result.drift} == {"flag"}  # dates are not compared for drift

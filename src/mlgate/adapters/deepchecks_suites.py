@@ -103,7 +103,13 @@ def read_predictions(path: Path, test: DataFile, label: str) -> Predictions:
         )
     if "y_true" in columns:
         truth, label_values = data.table.column("y_true"), test.table.column(label)
-        differing = data.rows - (pc.sum(pc.equal(truth.cast(label_values.type), label_values)).as_py() or 0)
+        try:
+            same = pc.equal(truth.cast(label_values.type), label_values)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise InputError(
+                f"y_true holds values that cannot be labels of '{label}' in {test.name}", file=path
+            ) from None
+        differing = data.rows - (pc.sum(same).as_py() or 0)
         if differing:
             raise InputError(
                 f"y_true differs from {test.name}'s '{label}' in {differing} rows: rows must follow the test order",

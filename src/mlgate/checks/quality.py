@@ -100,11 +100,19 @@ def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
     from pandas.util import hash_array
 
     kind = kind_of(column.type)
-    if kind in ("integer", "number", "boolean", "datetime"):
+    if kind == "datetime":
+        # Dates and times are integers underneath; hashing those keeps precision a float would round away.
+        # One unit first, so a CSV's timestamp[s] and a Parquet file's timestamp[ns] of one instant hash alike.
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us", tz=column.type.tz))
+        elif pa.types.is_date64(column.type):
+            column = column.cast(pa.date32())
+        storage = pa.int64() if column.type.bit_width == 64 else pa.int32()
+        ticks = pa.chunked_array([chunk.view(storage) for chunk in column.chunks], type=storage)
+        hashes = hash_array(ticks.cast(pa.int64()).fill_null(0).to_numpy())
+    elif kind in ("integer", "number", "boolean"):
         # One numeric representation for all, so 1 (int) in train and 1.0 (float) in test hash alike.
-        target = pa.int64() if kind == "datetime" else pa.float64()
-        values = column.cast(target).fill_null(0).to_numpy()
-        hashes = hash_array(values)
+        hashes = hash_array(column.cast(pa.float64()).fill_null(0).to_numpy())
     else:
         distinct = pc.unique(column.drop_null())
         distinct_hashes = hash_array(distinct.to_numpy(zero_copy_only=False).astype(object))
