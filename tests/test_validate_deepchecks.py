@@ -152,3 +152,13 @@ def test_check_outcomes_map_to_statuses() -> None:
     failed.set_name("duplicates under 20%")
     result.conditions_results = [warned, failed]
     assert (_outcome(result).status, _outcome(result).details) == ("fail", "duplicates under 20%: 30%")
+
+
+def test_predictions_whose_truth_cannot_be_a_label(tmp_path: Path) -> None:
+    rows = make_repo(tmp_path, load_iris(as_frame=True).frame, ["model_evaluation"], "proba")
+    rows.assign(y_true="setosa").to_csv(tmp_path / "predictions.csv", index=False)
+    result = run_validate(cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "mlgate: error: predictions.csv: y_true holds values that cannot be labels of 'target' in test.csv\n",
+    )
