@@ -99,7 +99,9 @@ def _write_schema(train: DataFile, label: str, target: Path) -> None:
     click.echo(f"wrote {target}: {len(document['columns'])} columns inferred from {train.name}; review and commit it")
 
 
-def _predictions(settings: Settings, flag: Path | None, suites: Sequence[str], test: DataFile | None, label: str):
+def _predictions(
+    settings: Settings, flag: Path | None, suites: Sequence[str], test: DataFile | None, label: str
+) -> Predictions | None:
     """The predictions model_evaluation needs, or None when it is not configured."""
     from mlgate.adapters.deepchecks_suites import read_predictions
 
