@@ -184,7 +184,7 @@ def _mlgate_findings(results_dir: Path) -> list[str]:
     return [
         f"{finding['check']} ({finding['severity']}): {finding['message']}"
         for finding in document["evidence"]["findings"]
-        if finding["severity"] in ("warn", "fail")
+        if finding["severity"] in ("warn", "fail") or finding["check"] == "drift"  # drift names what drifted
     ]
 
 
