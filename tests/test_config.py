@@ -159,3 +159,22 @@ def test_published_schema_validates_like_an_editor_would(tmp_path: Path) -> None
     assert rejected.returncode == 1
     assert "comand" in rejected.stdout
     assert json.loads(schema.read_text())["$schema"].endswith("2020-12/schema")
+
+
+def test_example_repository_config_is_valid() -> None:
+    """The config users copy from examples/ passes both our loader and the published JSON Schema."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[1]
+    example = root / "examples/mlgate.yml"
+    cfg = load_config(example, explicit=True)
+    assert {rule.metric for rule in cfg.metrics.gate} >= {"accuracy", "roc_auc"}
+    assert cfg.metrics.predictions == "eval/predictions.csv"
+    schema = root / "src/mlgate/config/mlgate.schema.json"
+    checked = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema), str(example)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout
