@@ -176,7 +176,8 @@ def resolve_base(root: Path, explicit: str | None, pr_base_sha: str | None, bran
             return Base(sha, f"merge-base with {ref}")
         if is_shallow(root):
             raise InputError(f"cannot find the merge-base of HEAD and {ref} in this shallow clone: {FETCH_DEPTH_HINT}")
+    hint = f"; the clone is shallow: {FETCH_DEPTH_HINT}" if is_shallow(root) else "; pass --base"
     raise InputError(
         f"cannot tell which commit to compare with: no --base, no pull_request event, and no '{branch}' or "
-        f"'origin/{branch}' branch; pass --base"
+        f"'origin/{branch}' branch{hint}"
     )
