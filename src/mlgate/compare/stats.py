@@ -121,13 +121,18 @@ class Interval:
 
 
 def mcnemar_exact(base_correct: np.ndarray, head_correct: np.ndarray) -> McNemar:
-    """Two-sided exact McNemar test: the discordant pairs against Binomial(b + c, 1/2)."""
+    """Two-sided exact McNemar test: the discordant pairs against Binomial(b + c, 1/2).
+
+    P(X <= k) for X ~ Binomial(n, 1/2) is the regularized incomplete beta I_(1/2)(n - k, k + 1), which scipy
+    computes to full double precision (its `bdtr` loses digits past a few thousand pairs).
+    """
     import numpy as np
-    from scipy.special import bdtr
+    from scipy.special import betainc
 
     b = int(np.count_nonzero(base_correct & ~head_correct))
     c = int(np.count_nonzero(~base_correct & head_correct))
-    p = 1.0 if b + c == 0 else min(1.0, 2.0 * float(bdtr(min(b, c), b + c, 0.5)))
+    k, n = min(b, c), b + c
+    p = 1.0 if n == 0 else min(1.0, 2.0 * float(betainc(n - k, k + 1, 0.5)))
     return McNemar(b, c, p)
 
 
