@@ -215,9 +215,11 @@ def run_monitored(
     with tempfile.TemporaryDirectory(prefix="mlgate-run-") as scratch:
         tools = _dvc_link_dir(Path(scratch))
         run_env = user_environment(base_env, venv, tools)
-        kept_path = run_env.get("PATH", "").split(os.pathsep)
         removed = sorted(k for k in base_env if k not in run_env)
-        removed += [f"PATH={p}" for p in base_env.get("PATH", "").split(os.pathsep) if p and p not in kept_path]
+        for name in ("PATH", "PYTHONPATH"):
+            kept = run_env.get(name, "").split(os.pathsep)
+            dropped = [p for p in base_env.get(name, "").split(os.pathsep) if p and p not in kept]
+            removed += [f"{name}={p}" for p in dict.fromkeys(dropped)] if name in run_env else []
         nvidia_smi = shutil.which("nvidia-smi", path=run_env.get("PATH"))
         tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -12,7 +12,13 @@ from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--command", "command_text", default=None, help="Training command [default: train.command, dvc repro].")
+@click.option(
+    "--command",
+    "command_text",
+    default=None,
+    envvar="MLGATE_TRAIN_COMMAND",
+    help="Training command [default: train.command, dvc repro].",
+)
 @click.option("--log-tail", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Log lines kept.")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
 @pass_settings
@@ -44,7 +50,9 @@ def train(settings: Settings, command_text: str | None, log_tail: int, argv: tup
         summary = "; ".join(problems)
     else:
         count = sum(len(values) for values in snapshot.metrics.values())
-        summary = f"trained in {record.wall_seconds:.1f} s; {count} metrics from {len(snapshot.metrics)} files"
+        files_read = len(snapshot.metrics)
+        summary = f"trained in {record.wall_seconds:.1f} s; {count} metrics from {files_read} file"
+        summary += "" if files_read == 1 else "s"
         if not snapshot.metrics_files:
             summary += " (no metrics files: declare them in dvc.yaml or metrics.files)"
     evidence = record.to_dict() | {
