@@ -185,19 +185,19 @@ def _resampled_counts(cells: _Cells, resamples: int, rng: np.random.Generator) -
             size = min(block, resamples - start)
             yield rng.multinomial(n, cells.sizes / n, size=size)
         return
+    # One row drawn 256+ times in n draws has probability below n/256!, i.e. never: rows' counts fit in bytes,
+    # which quarters the memory traffic of every later gather. Cells of many rows keep full integers.
+    dtype = np.uint8 if cells.of_row is None else np.int64
     block = max(1, BLOCK_ELEMENTS // n)
+    scratch = _Scratch()  # each block is scored before the next one is drawn into the same array
     for start in range(0, resamples, block):
         size = min(block, resamples - start)
         drawn = rng.integers(0, n, size=(size, n), dtype=np.int32 if n < 2**31 else np.int64)
         if cells.of_row is not None:
             drawn = cells.of_row[drawn]
-        if size > 1:  # one bincount for the whole block: resample i counts into bins [i*m, (i+1)*m)
-            drawn = drawn + (np.arange(size, dtype=drawn.dtype) * m)[:, None]
-        counts = np.bincount(drawn.ravel(), minlength=size * m).reshape(size, m)
-        if cells.of_row is None:
-            # One row drawn 256+ times in n draws has probability below n/256!, i.e. never; bytes quarter the
-            # memory traffic of every later gather.
-            counts = counts.astype(np.uint8)
+        counts = scratch.get("counts", (size, m), dtype)
+        for resample, draws in zip(counts, drawn, strict=True):  # one bincount per resample: its bins stay cached
+            resample[:] = np.bincount(draws, minlength=m)
         yield counts
 
 
@@ -251,6 +251,22 @@ def _label_scorer(metric: str, truth: np.ndarray, pred: np.ndarray, k: int, posi
     return score
 
 
+class _Scratch:
+    """Work arrays reused from block to block: fresh multi-megabyte arrays for every block of resamples cost
+    more in page faults than the arithmetic done in them."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type | np.dtype) -> np.ndarray:
+        import numpy as np
+
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self._arrays[name] = np.empty(shape, dtype=dtype)
+        return array
+
+
 def _auc_scorer(truth: np.ndarray, score_values: np.ndarray) -> Scorer:
     """roc_auc with ties counted half (Mann-Whitney U) over cells given in any fixed order.
 
@@ -274,18 +290,25 @@ def _auc_scorer(truth: np.ndarray, score_values: np.ndarray) -> Scorer:
     negatives_per_group = np.add.reduceat(negative.astype(np.int64), group_start) if len(order) else negative
     tied = np.flatnonzero(negatives_per_group[group_of_positive] > 0)  # positives sharing a score with negatives
 
+    scratch = _Scratch()
+    rows = len(order)
+
     def score(counts: np.ndarray) -> np.ndarray:
+        k = len(counts)
         if permute:
-            counts = np.take(counts, order, axis=1)
-        below = np.zeros((len(counts), len(order) + 1), dtype=counts.dtype)
-        np.multiply(counts, negative, out=below[:, 1:])
-        below = np.cumsum(below, axis=1, dtype=np.int32 if counts.dtype == np.uint8 and len(order) < 2**31 else None)
-        positive_counts = counts[:, positives].astype(np.float64)
-        twice_wins = 2.0 * np.einsum("ij,ij->i", positive_counts, below[:, lo].astype(np.float64))
+            counts = np.take(counts, order, axis=1, out=scratch.get("permuted", (k, rows), counts.dtype))
+        negatives = scratch.get("negatives", (k, rows + 1), counts.dtype)
+        negatives[:, 0] = 0
+        np.multiply(counts, negative, out=negatives[:, 1:])
+        total = np.int32 if counts.dtype == np.uint8 and rows < 2**31 else np.int64
+        below = np.cumsum(negatives, axis=1, dtype=total, out=scratch.get("below", (k, rows + 1), total))
+        hits = np.take(counts, positives, axis=1, out=scratch.get("hits", (k, len(positives)), counts.dtype))
+        beaten = np.take(below, lo, axis=1, out=scratch.get("beaten", (k, len(positives)), total))
+        twice_wins = 2.0 * np.einsum("ij,ij->i", hits, beaten, dtype=np.float64)
         if tied.size:
-            ties = (below[:, hi[tied]] - below[:, lo[tied]]).astype(np.float64)
-            twice_wins += np.einsum("ij,ij->i", positive_counts[:, tied], ties)
-        pairs = positive_counts.sum(axis=1) * below[:, -1]
+            ties = np.take(below, hi[tied], axis=1) - np.take(below, lo[tied], axis=1)
+            twice_wins += np.einsum("ij,ij->i", hits[:, tied], ties, dtype=np.float64)
+        pairs = hits.sum(axis=1, dtype=np.float64) * below[:, -1]
         with np.errstate(invalid="ignore", divide="ignore"):
             return twice_wins / (2.0 * pairs)
 
@@ -382,13 +405,16 @@ def point_value(metric: str, preds: Predictions) -> float:
     return float(scorer(cells.sizes[None, :])[0])
 
 
-def _distribution(metric: str, models: list[Predictions], resamples: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Resampled values of the metric for each of `models`, all scored on the same resamples of their rows."""
+def _distribution(
+    metric: str, models: list[Predictions], resamples: int, rng: np.random.Generator
+) -> list[tuple[float, np.ndarray]]:
+    """For each of `models`: the metric on all rows, and its values on resamples shared by all models."""
     import numpy as np
 
     cells, scorers = _scorers(metric, models)
+    points = [float(s(cells.sizes[None, :])[0]) for s in scorers]
     blocks = [[s(counts) for s in scorers] for counts in _resampled_counts(cells, resamples, rng)]
-    return [np.concatenate([block[i] for block in blocks]) for i in range(len(models))]
+    return [(points[i], np.concatenate([block[i] for block in blocks])) for i in range(len(models))]
 
 
 def _percentile_interval(deltas: np.ndarray, alpha: float) -> tuple[float, float, float]:
@@ -411,9 +437,10 @@ def paired_interval(
 
     if base.n != head.n or base.n == 0:
         raise StatsError("paired predictions need the same, non-empty rows at base and head")
-    base_values, head_values = _distribution(metric, [base, head], resamples, _rng(seed, metric))
+    (base_point, base_values), (head_point, head_values) = _distribution(
+        metric, [base, head], resamples, _rng(seed, metric)
+    )
     low, high, p = _percentile_interval(head_values - base_values, alpha)
-    base_point, head_point = point_value(metric, base), point_value(metric, head)
     mcnemar = None
     test = "paired bootstrap"
     if metric == "accuracy":
@@ -439,27 +466,24 @@ def unpaired_interval(
 ) -> Interval:
     """Each side resampled on its own: the delta's interval, or (no base predictions) head's interval minus
     the base metric value, taken as exact."""
-
     if head.n == 0:
         raise StatsError("the head predictions have no rows")
     rng = _rng(seed, metric)
-    (head_values,) = _distribution(metric, [head], resamples, rng)
-    head_point = point_value(metric, head)
+    ((head_point, head_values),) = _distribution(metric, [head], resamples, rng)
+    base_point: float | None = None
     if base is not None and base.n > 0:
-        (base_values,) = _distribution(metric, [base], resamples, rng)
-        base_point: float | None = point_value(metric, base)
-        deltas = head_values - base_values
+        ((base_point, base_values),) = _distribution(metric, [base], resamples, rng)
+        deltas, reference = head_values - base_values, base_point
     elif base_value is not None and math.isfinite(base_value):
-        base_point, deltas = None, head_values - base_value
+        deltas, reference = head_values - base_value, base_value
     else:
         low, high, _ = _percentile_interval(head_values, alpha)
         return Interval(metric, False, None, head.n, None, head_point, None, low, high, 1.0, "bootstrap", alpha,
                         resamples)  # fmt: skip
-    reference = base_point if base_point is not None else base_value
     low, high, p = _percentile_interval(deltas, alpha)
-    delta = head_point - reference if reference is not None else None
     return Interval(
-        metric, False, base.n if base is not None else None, head.n, base_point, head_point, delta, low, high, p,
+        metric, False, base.n if base is not None else None, head.n, base_point, head_point, head_point - reference,
+        low, high, p,
         "unpaired bootstrap", alpha, resamples,
     )  # fmt: skip
 
