@@ -356,3 +356,30 @@ def test_shallow_clone_without_a_reachable_base_says_to_set_fetch_depth(
     run = invoke("compare", cwd=clone)
     assert run.code == 2
     assert "fetch-depth: 0" in run.err
+
+
+@pytest.mark.slow
+def test_example_pull_requests_improved_and_noise_only(example_repo: Path, invoke):
+    """On the example repository: main trains on 3 features; restoring all 30 is an improvement; retraining a
+    random forest with another seed moves the metrics by noise only."""
+    from bench.example_fixtures import make_branch
+
+    weak = make_branch(example_repo, "weak", {"train": {"n_features": 3}}, base="main")
+    make_branch(example_repo, "pr/all-features", {"train": {"n_features": 30}}, base="weak")
+    run = invoke("compare", "--base", weak, cwd=example_repo)
+    assert run.code == 0, run.out + run.err
+    result = read_json(example_repo / ".mlgate/results/compare.json")
+    assert result["verdict"] == "pass"
+    assert rule(result, "roc_auc")["status"] == "improved"
+    assert rule(result, "log_loss")["status"] == "improved"
+
+    forest = make_branch(example_repo, "forest", {"train": {"model": "forest", "n_estimators": 50}}, base="main")
+    make_branch(example_repo, "pr/reseed", {"train": {"seed": 7}}, base="forest")
+    run = invoke("compare", "--base", forest, cwd=example_repo)
+    result = read_json(example_repo / ".mlgate/results/compare.json")
+    assert result["evidence"]["params"] == [
+        {"changed": True, "diff": -35, "file": "params.yaml", "key": "train.seed", "new": 7, "old": 42}
+    ]
+    assert {r["status"] for r in result["evidence"]["rules"]} <= {"unchanged", "improved", "within tolerance",
+                                                                   "within noise"}  # fmt: skip
+    assert (run.code, result["verdict"]) == (0, "pass")

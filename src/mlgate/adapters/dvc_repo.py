@@ -410,8 +410,8 @@ def read_history(
     """
     if limit <= 0 or not metrics_files:
         return []
-    tree = Tree(project, rev)
-    in_git = [p for p in metrics_files if p in set(tree.files())]
+    listed = set(Tree(project, rev).files())
+    in_git = [p for p in metrics_files if p in listed]
     cached = [p for p in metrics_files if p not in in_git]
     watched = [project.prefix + p for p in in_git] + ([project.prefix + LOCK_FILE] if cached else [])
     commits = git.log_touching(project.git_root, rev, watched, limit)

@@ -205,11 +205,10 @@ def run_monitored(
     cwd: Path,
     log_file: Path,
     tail_lines: int = 50,
-    env: Mapping[str, str] | None = None,
-    echo: bool = True,
 ) -> RunRecord:
-    """Run `command` (a string runs through the shell, like a dvc.yaml `cmd`) and record what it used."""
-    base_env = dict(os.environ if env is None else env)
+    """Run `command` (a string runs through the shell, like a dvc.yaml `cmd`) and record what it used; its
+    output goes to `log_file` and, as it comes, to our stdout (the job log)."""
+    base_env = dict(os.environ)
     venv = own_venv(base_env)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mlgate-run-") as scratch:
@@ -243,7 +242,7 @@ def run_monitored(
             sampler = _Sampler(process.pid, nvidia_smi)
             sampler.start()
             assert process.stdout is not None
-            _pump(process.stdout, log, getattr(sys.stdout, "buffer", None) if echo else None, tail)
+            _pump(process.stdout, log, getattr(sys.stdout, "buffer", None), tail)
             exit_code = process.wait()
             sampler.stop.set()
             sampler.join()

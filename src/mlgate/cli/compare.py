@@ -111,7 +111,7 @@ def compare(
     commits = {"base": chosen.sha, "head": head_sha}
     if head_snap.errors:
         error = next(iter(head_snap.errors.values()))
-        message = f"metrics at head: {error.path}: {error.reason}"
+        message = f"{error.path} at head {error.reason}"
         evidence = {"base_source": chosen.how}
         write_result(settings.results_dir, StepResult("compare", "error", message, commits, evidence))
         raise InputError(error.reason, file=error.path, line=error.line)
