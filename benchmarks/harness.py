@@ -151,6 +151,7 @@ class Case:
     env: Mapping[str, str] | None = None
     ok_codes: Sequence[int] = (0,)
     prepare: Callable[[], None] | None = None  # run before each measurement, outside the timed region
+    after: Callable[[], None] | None = None  # run after each kept measurement (to collect what it wrote)
     runs: int | None = None  # at most this many measurements (an expensive alternative), None: every round
     timeout: float = 1800
     may_time_out: bool = False  # a run stopped at `timeout` is a result (a lower bound), not an error
@@ -178,6 +179,8 @@ def interleave(cases: Mapping[str, Case], repeats: int, warmup: int = 1) -> dict
             )
             if round_number >= warmup:
                 results[name].append(measurement)
+                if case.after is not None:
+                    case.after()
     return results
 
 

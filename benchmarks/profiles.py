@@ -6,9 +6,8 @@ Both run the measured interpreter in a fresh process and return a short Markdown
 from __future__ import annotations
 
 import pstats
-import shlex
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def importtime_table(
     ]
     return "\n".join(
         [
-            f"`python -X importtime {shlex.join(python_args)}`: {len(lines)} modules imported in "
+            f"`{ctx.display([str(ctx.python), '-X', 'importtime', *python_args])}`: {len(lines)} modules imported in "
             f"{total / 1e6:.2f} s of the run's {run.wall_s:.2f} s:",
             "",
             "| self | cumulative | imported through |",
@@ -107,8 +106,8 @@ def cprofile_table(
             break
     return "\n".join(
         [
-            f"`python -m cProfile {shlex.join(python_args)}` ({run.wall_s:.2f} s under the profiler), the "
-            "functions that took longest, imports included:",
+            f"`{ctx.display([str(ctx.python), '-m', 'cProfile', *python_args])}` ({run.wall_s:.2f} s under the "
+            "profiler), the functions that took longest, imports included:",
             "",
             "| cumulative | own | calls | function |",
             "|---:|---:|---:|---|",
@@ -124,10 +123,15 @@ def profile(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (0,),
+    prepare: Callable[[], None] | None = None,
 ) -> str:
-    """What dominates a run: its slowest imports, then its slowest functions."""
-    imports = importtime_table(ctx, python_args, cwd=cwd, env=env, ok_codes=ok_codes)
-    return imports + "\n\n" + cprofile_table(ctx, python_args, cwd=cwd, env=env, ok_codes=ok_codes)
+    """What dominates a run: its slowest imports, then its slowest functions (`prepare` runs before each)."""
+    tables = []
+    for table in (importtime_table, cprofile_table):
+        if prepare is not None:
+            prepare()
+        tables.append(table(ctx, python_args, cwd=cwd, env=env, ok_codes=ok_codes))
+    return "\n\n".join(tables)
 
 
 def _short_path(filename: str) -> str:
