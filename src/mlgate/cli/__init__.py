@@ -22,6 +22,7 @@ from mlgate.errors import EXIT_USAGE, MlgateError
 # lives here, not in the module, so `mlgate --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
+    "retrain": ("mlgate.cli.retrain:retrain", "Refresh the data; on drift, retrain and open or update one PR."),
 }
 
 
