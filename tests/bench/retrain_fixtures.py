@@ -169,3 +169,84 @@ def github_workspace(example_repo: Path, tmp_path: Path, github: GitHubStandIn) 
         yield _with_origin(example_repo, tmp_path, bridge.url)
     finally:
         bridge.close()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def _read_outputs(path: Path) -> dict[str, str]:
+    """$GITHUB_OUTPUT's `name=value` and `name<<DELIMITER` entries."""
+    outputs: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value = []
+            for part in lines:
+                if part == delimiter:
+                    break
+                value.append(part)
+            outputs[name] = "\n".join(value)
+        else:
+            name, _, value = line.partition("=")
+            outputs[name] = value
+    return outputs
+
+
+def retrain(
+    workspace: Workspace, *args: str, env: dict[str, str] | None = None, actions: GitHubStandIn | None = None
+) -> Outcome:
+    """`mlgate retrain` run by `mlgate.cli.main` in this process, in the workspace, as a user who activated
+    this virtualenv (so the pipeline's `python` finds its libraries). With `actions`, as a step of a scheduled
+    GitHub Actions run against that stand-in: outputs and job summary are returned."""
+    import contextlib
+    import io
+    import os
+
+    from mlgate.cli import main
+
+    scratch = workspace.path.parent / "runner"
+    scratch.mkdir(exist_ok=True)
+    output, summary = scratch / "output.txt", scratch / "summary.md"
+    for file in (output, summary):
+        file.write_text("", encoding="utf-8")
+    run_env = {"VIRTUAL_ENV": sys.prefix}
+    if actions is not None:
+        event = scratch / "event.json"
+        event.write_text(json.dumps({"schedule": "17 5 * * 1"}), encoding="utf-8")
+        run_env |= actions.env() | {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": "schedule",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REF_NAME": "main",
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": git(workspace.path, "rev-parse", "HEAD"),
+            "GITHUB_WORKFLOW": "mlgate retrain",
+            "GITHUB_RUN_ID": "77",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    try:
+        for key in [k for k in os.environ if k.startswith(("MLGATE_", "GITHUB_"))]:
+            del os.environ[key]
+        os.environ.update(run_env | (env or {}))
+        os.chdir(workspace.path)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(["retrain", *args])
+            except SystemExit as exit_:
+                code = exit_.code
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Outcome(int(code or 0), out.getvalue(), err.getvalue(), _read_outputs(output), summary.read_text())

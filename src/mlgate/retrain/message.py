@@ -79,7 +79,12 @@ def _reason_section(decision: Decision, info: RunInfo, committed: Sequence[str],
     if committed:
         lines += ["", f"Committed: {_file_list(committed)}."]
     if left_out:
-        lines += ["", f"Changed but not committed (not data pointers, params or metrics): {_file_list(left_out)}."]
+        lines += [
+            "",
+            f"Changed but not committed (not data pointers, params or metrics): {_file_list(left_out)}. If the "
+            "pipeline needs any of them, track them with `dvc add` in the data command, so that this pull "
+            "request can be reproduced.",
+        ]
     return Section("retrain", "reason", "\n".join(lines), 0)
 
 
