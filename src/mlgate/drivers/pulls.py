@@ -72,7 +72,7 @@ class GitHubPulls(GitHubDriver):
         labelled = [pull for pull in found if any(label.name == spec.label for label in pull.labels)]
         return (labelled or found or [None])[0]
 
-    def _create(self, spec: PullRequestSpec) -> PullRequest:
+    def _create_pull(self, spec: PullRequestSpec) -> PullRequest:
         from github import GithubException
 
         def create() -> PullRequest:
@@ -92,7 +92,7 @@ class GitHubPulls(GitHubDriver):
         pull = self._open_from(spec)
         action = "unchanged"
         if pull is None:
-            pull, action = self._create(spec), "created"
+            pull, action = self._create_pull(spec), "created"
         elif (pull.title, pull.body or "", pull.base.ref) != (spec.title, spec.body, spec.base):
             found = pull
             self._call(
