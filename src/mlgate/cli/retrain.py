@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from mlgate.retrain.message import RunInfo
 
 SUMMARY_KEY = "retrain"
+LOG_LINES = 20  # of a failed step's log, in the summary
 COMMIT_EVENTS_ON_DEFAULT_BRANCH = ("schedule",)  # GitHub runs these on the default branch
 
 
@@ -279,24 +280,23 @@ def _finish(run: _Run, driver: PullDriver, decision: Decision, verdict: str, hea
 
 
 def _failed(
-    run: _Run, driver: PullDriver, step: str, message: str, results: list[StepResult], *, annotate: bool = True
+    run: _Run, driver: PullDriver, step: str, message: str, log_tail: Sequence[str] = (), *, annotate: bool = True
 ) -> None:
-    """A step failed: no pull request; retrain.json and the summary say which and why (with the step's log).
-    `annotate` False when the error is raised on, and so reported, by the CLI itself."""
+    """A step failed: no pull request; retrain.json and the summary say which and why, with the log's tail.
+    `annotate` is False when the error is raised on, and so reported, by the CLI itself."""
     from mlgate import gha
-    from mlgate.report.fit import COMMENT_LIMIT
-    from mlgate.report.render import render
+    from mlgate.report.markdown import fenced, text
 
     path = run.record("error", f"{step} failed: {message}; no pull request", f"{step.replace(' ', '-')}-failed")
-    markdown = f"### mlgate retrain: {step} failed, no pull request\n\n{message}\n"
-    if results:
-        markdown += "\n" + render(results, run.context, limit=COMMENT_LIMIT).text
+    markdown = f"### mlgate retrain: {step} failed, no pull request\n\n{text(message)}\n"
+    if log_tail:
+        markdown += "\n" + fenced("text", "\n".join(log_tail[-LOG_LINES:])) + "\n"
     driver.write_summary(SUMMARY_KEY, markdown)
     gha.set_output("drifted", "true" if run.evidence.get("drifted") else "false")
     gha.set_output("pr-url", "")
     gha.set_output("results", str(path))
     if annotate:
-        gha.annotate("error", f"mlgate retrain: {step} failed: {message.splitlines()[0]}")
+        gha.annotate("error", f"mlgate retrain: {step} failed: {message}")
 
 
 def _publish(run: _Run, driver: PullDriver, sha: str, title: str, body: str) -> Any:
@@ -436,9 +436,7 @@ def _retrain(
 
     record = _refresh(run, config, run.info.data_command, train_path)
     if record.exit_code != 0:
-        tail = "\n".join(record.log_tail[-20:])
-        detail = f"`{record.command}` exited with code {record.exit_code}" + (f":\n\n```\n{tail}\n```" if tail else "")
-        _failed(run, driver, "data command", detail, [])
+        _failed(run, driver, "data command", f"{record.command} exited with code {record.exit_code}", record.log_tail)
         return EXIT_GATE_FAILED
     check = _drift(run, config, reference, train_path, drift_share)
     decision = decide(run.info.when, check.summary, check_only=run.check_only)
@@ -457,7 +455,7 @@ def _retrain(
     schema = _update_schema(ctx, config, train_path) if update_schema else None
     if ctx.invoke(train_command) != EXIT_OK:
         trained = read_result(result_path(run.settings.results_dir, "train"))
-        _failed(run, driver, "training", trained.summary, [trained])
+        _failed(run, driver, "training", trained.summary, trained.evidence.get("log_tail") or ())
         return EXIT_GATE_FAILED
     selection: Selection = select(_changed(run), _commit_rules(run, config, schema))
     run.evidence["commit"] = {"files": list(selection.commit), "left_out": list(selection.left_out)}
@@ -486,7 +484,7 @@ def _retrain(
     try:
         pull = _publish(run, driver, sha, message.pr_title(check.summary, run.info), body)
     except MlgateError as exc:
-        _failed(run, driver, "publishing", exc.message, [], annotate=False)
+        _failed(run, driver, "publishing", exc.message, annotate=False)
         raise
     run.evidence["decision"] = {"retrain": True, "reason": decision.reason}
     run.evidence["pull"] = {"action": pull.action, "number": pull.number, "url": pull.url}
