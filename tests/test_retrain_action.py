@@ -22,8 +22,9 @@ BRANCH = "refs/heads/mlgate/retrain"
 def scheduled_run(
     run_action: ActionBench, workspace: Workspace, github: GitHubStandIn, inputs: dict[str, str], **env: str
 ) -> ActionResult:
-    """One run of the retrain step in a scheduled workflow of octo/demo. The job activated a virtualenv holding
-    the pipeline's libraries and mlgate (as `pip install mlgate -r requirements.txt` would)."""
+    """One run of the retrain step in a scheduled workflow of octo/demo, on the repository checked out at
+    `workspace` (a working-directory below GITHUB_WORKSPACE's). The job activated a virtualenv holding the
+    pipeline's libraries and mlgate (as `pip install mlgate -r requirements.txt` would)."""
     user_env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": sys.prefix}
     context = {
         "repository": "octo/demo",
@@ -35,8 +36,7 @@ def scheduled_run(
     }
     return run_action(
         RETRAIN,
-        inputs,
-        workspace=workspace.path,
+        {"working-directory": str(workspace.path)} | inputs,
         env=user_env | env,
         event={"schedule": "17 5 * * 1"},
         event_name="schedule",
