@@ -1,0 +1,297 @@
+"""Typed rows read out of each step's `evidence`, tolerant of what a step left out.
+
+The report renders whatever the bundle holds: a result from an older or newer mlgate, a step that stopped
+early, or a matrix job that ran only some steps. A missing or mistyped key gives an empty value here, never
+an exception, so one odd field cannot cost the user the whole report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.results import StepResult
+
+PASSING_STATUSES = frozenset({"pass", "passed", "ok", "success", "not_applicable", "skipped"})
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def as_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def first(item: Mapping[str, Any], *keys: str) -> Any:
+    """The value of the first key present (steps name some fields `base`/`head`, DVC names them `old`/`new`)."""
+    for key in keys:
+        if item.get(key) is not None:
+            return item[key]
+    return None
+
+
+def records(value: Any, name_key: str) -> list[Mapping[str, Any]]:
+    """A list of objects, given either as a list or as a mapping name → object (the name is kept)."""
+    if isinstance(value, Mapping):
+        return [{name_key: name, **item} for name, item in value.items() if isinstance(item, Mapping)]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, Mapping)]
+    return []
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested metrics/params as DVC shows them: `a.b.c`."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            flat.update(flatten(item, name + "."))
+        else:
+            flat[name] = item
+    return flat
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    metric: str
+    base: float | None
+    head: float | None
+    delta: float | None
+    interval: tuple[float, float] | None = None
+    level: float | None = None
+    method: str | None = None
+    p_value: float | None = None
+    rule: str | None = None
+    verdict: str | None = None  # the rule's outcome: pass | warn | fail
+    status: str | None = None  # improved | within noise | regressed | below min | no baseline | ...
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    base: str | None
+    head: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str
+    message: str
+    column: str | None
+    file: str | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    column: str
+    method: str | None
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class Drift:
+    rows: tuple[DriftRow, ...]
+    share: float | None
+    max_share: float | None
+    sample: str | None
+
+
+@dataclass(frozen=True)
+class Resources:
+    command: str | None
+    exit_code: int | None
+    wall_seconds: float | None
+    cpu_seconds: float | None
+    peak_rss_bytes: float | None
+    gpus: tuple[Mapping[str, Any], ...]
+    log_tail: str | None
+
+
+def describe_rule(rule: Mapping[str, Any]) -> str | None:
+    """`higher is better · max drop 0.005 · min 0.9` from a gate rule as compare records it."""
+    direction = as_text(rule.get("direction"))
+    parts = [f"{direction} is better"] if direction else []
+    tolerance = as_text(rule.get("tolerance"))
+    if tolerance is not None:
+        parts.append(f"{'max drop' if direction == 'higher' else 'max increase'} {tolerance}")
+    parts += [f"{key} {as_text(rule[key])}" for key in ("min", "max") if as_text(rule.get(key)) is not None]
+    if rule.get("required") is False:
+        parts.append("advisory")
+    return " · ".join(parts) or None
+
+
+def _delta(item: Mapping[str, Any], base: float | None, head: float | None) -> float | None:
+    delta = as_number(first(item, "delta", "diff"))
+    if delta is None and base is not None and head is not None:
+        delta = head - base
+    return delta
+
+
+def gate_rows(result: StepResult) -> list[MetricRow]:
+    """compare's `rules`: each gated metric base → head, its significance, and the rule's outcome."""
+    rows = []
+    for item in records(result.evidence.get("rules"), "metric"):
+        name = as_text(item.get("metric"))
+        if name is None:
+            continue
+        base, head = as_number(item.get("base")), as_number(item.get("head"))
+        significance = as_mapping(item.get("significance"))
+        low, high = as_number(significance.get("ci_low")), as_number(significance.get("ci_high"))
+        rows.append(
+            MetricRow(
+                metric=name,
+                base=base,
+                head=head,
+                delta=_delta(item, base, head),
+                interval=(low, high) if low is not None and high is not None else None,
+                level=as_number(significance.get("confidence")),
+                method=as_text(significance.get("test")),
+                p_value=as_number(significance.get("p_value")),
+                rule=describe_rule(item),
+                verdict=as_text(item.get("outcome")),
+                status=as_text(item.get("status")),
+                reason=as_text(item.get("reason")),
+            )
+        )
+    return rows
+
+
+def other_metrics(result: StepResult) -> list[MetricRow]:
+    """compare's `metrics` diff ({file, key, old, new, diff}, as `dvc metrics diff`) minus the gated ones."""
+    gated = {(item.get("file"), item.get("key")) for item in records(result.evidence.get("rules"), "metric")}
+    rows = []
+    for item in records(result.evidence.get("metrics"), "key"):
+        name = as_text(item.get("key"))
+        if name is None or (item.get("file"), item.get("key")) in gated:
+            continue
+        base, head = as_number(item.get("old")), as_number(item.get("new"))
+        rows.append(MetricRow(metric=name, base=base, head=head, delta=_delta(item, base, head)))
+    return rows
+
+
+def train_metrics(result: StepResult) -> dict[str, float | None]:
+    return {name: as_number(value) for name, value in flatten(as_mapping(result.evidence.get("metrics"))).items()}
+
+
+def changes(value: Any) -> list[Change]:
+    """Params or data versions that differ between base and head, as compare records them:
+    [{key|path, old, new[, changed]}] (None on the side that lacks it)."""
+    rows = []
+    for item in records(value, "key"):
+        name = as_text(first(item, "key", "path"))
+        base, head = as_text(item.get("old")), as_text(item.get("new"))
+        if name is not None and base != head and item.get("changed") is not False:
+            rows.append(Change(name, base, head))
+    return rows
+
+
+def findings(result: StepResult) -> list[Finding]:
+    """validate's `findings`: [{check, severity, message, column, dataset[, file, line]}]."""
+    rows = []
+    for item in records(result.evidence.get("findings"), "check"):
+        line = item.get("line")
+        rows.append(
+            Finding(
+                check=as_text(first(item, "check", "name")) or "check",
+                status=as_text(first(item, "severity", "status")) or "unknown",
+                message=as_text(item.get("message")) or "",
+                column=as_text(item.get("column")),
+                file=as_text(item.get("file")),
+                line=line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None,
+            )
+        )
+    return rows
+
+
+def failed_findings(result: StepResult) -> list[Finding]:
+    return [finding for finding in findings(result) if finding.status.lower() not in PASSING_STATUSES]
+
+
+def drift(result: StepResult) -> Drift | None:
+    raw = as_mapping(result.evidence.get("drift"))
+    rows = []
+    for item in records(raw.get("columns"), "column"):
+        column = as_text(first(item, "column", "name"))
+        if column is None:
+            continue
+        rows.append(
+            DriftRow(
+                column=column,
+                method=as_text(item.get("method")),
+                statistic=as_number(item.get("statistic")),
+                p_value=as_number(item.get("p_value")),
+                threshold=as_number(item.get("threshold")),
+                drifted=item.get("drifted") is True or item.get("verdict") == "drift",
+            )
+        )
+    if not rows:
+        return None
+    return Drift(
+        rows=tuple(rows),
+        share=as_number(first(raw, "drifted_share", "share")),
+        max_share=as_number(first(raw, "max_drifted_share", "max_share")),
+        sample=as_text(raw.get("sample")),
+    )
+
+
+def resources(result: StepResult) -> Resources:
+    evidence = result.evidence
+    raw = as_mapping(evidence.get("resources"))
+    exit_code = first(evidence, "exit_code") if "exit_code" in evidence else raw.get("exit_code")
+    return Resources(
+        command=as_text(first(evidence, "command")) or as_text(raw.get("command")),
+        exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
+        wall_seconds=as_number(first(raw, "wall_seconds", "wall_time")),
+        cpu_seconds=as_number(first(raw, "cpu_seconds", "cpu_time")),
+        peak_rss_bytes=as_number(raw.get("peak_rss_bytes")),
+        gpus=tuple(records(raw.get("gpu"), "name")),
+        log_tail=as_text(evidence.get("log_tail")),
+    )
+
+
+def history(result: StepResult) -> dict[str, list[tuple[str, float]]]:
+    """Metric → [(short sha, value)] on the base branch, oldest first, from compare's `history`
+    ([{sha, values: {metric: value}}])."""
+    series: dict[str, list[tuple[str, float]]] = {}
+    for point in records(result.evidence.get("history"), "sha"):
+        sha = as_text(point.get("sha"))
+        for metric, raw in as_mapping(point.get("values")).items():
+            value = as_number(raw)
+            if sha is not None and value is not None:
+                series.setdefault(str(metric), []).append((sha[:7], value))
+    return series
+
+
+def data_hashes(results: list[StepResult]) -> dict[str, str]:
+    """Path → DVC content hash of every data file: train's `data_versions` (path → md5) and compare's
+    ([{path, old, new}], the head side)."""
+    hashes: dict[str, str] = {}
+    for result in results:
+        versions = result.evidence.get("data_versions")
+        for path, value in as_mapping(versions).items():
+            if as_text(value):
+                hashes[str(path)] = str(value)
+        for item in records(versions, "path"):
+            path, digest = as_text(item.get("path")), as_text(item.get("new"))
+            if path and digest:
+                hashes[path] = digest
+    return hashes
