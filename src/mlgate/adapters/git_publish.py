@@ -64,19 +64,6 @@ def _run(root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: st
     return result.stdout
 
 
-def toplevel(path: Path) -> Path:
-    try:
-        return Path(_run(path, "rev-parse", "--show-toplevel").strip())
-    except GitCommandError:
-        raise InputError("is not inside a git repository", file=path) from None
-
-
-def resolve(root: Path, rev: str) -> str | None:
-    """The commit `rev` names, or None."""
-    result = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 def current_branch(root: Path) -> str | None:
     result = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
     return result.stdout.strip() if result.returncode == 0 else None

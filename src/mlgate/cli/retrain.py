@@ -39,14 +39,14 @@ if TYPE_CHECKING:
     from mlgate.ghcontext import GitHubContext
     from mlgate.report.render import ReportContext
     from mlgate.results import StepResult
-    from mlgate.retrain.commitset import Selection
+    from mlgate.retrain.commitset import CommitRules, Selection
     from mlgate.retrain.decision import Decision
     from mlgate.retrain.drift import DriftCheck
     from mlgate.retrain.message import RunInfo
 
 SUMMARY_KEY = "retrain"
 LOG_LINES = 20  # of a failed step's log, in the summary
-COMMIT_EVENTS_ON_DEFAULT_BRANCH = ("schedule",)  # GitHub runs these on the default branch
+DEFAULT_BRANCH_EVENTS = ("schedule",)  # GitHub runs these on the default branch, GITHUB_REF_NAME names it
 
 
 @dataclass
@@ -81,7 +81,7 @@ class _Run:
 def _default_branch(explicit: str | None, ctx: GitHubContext, env: Mapping[str, str], root: Path, remote: str) -> str:
     from mlgate.adapters import git, git_publish
 
-    on_default = ctx.event_name in COMMIT_EVENTS_ON_DEFAULT_BRANCH and env.get("GITHUB_REF_NAME")
+    on_default = ctx.event_name in DEFAULT_BRANCH_EVENTS and env.get("GITHUB_REF_NAME")
     name = explicit or ctx.default_branch or on_default or git.default_branch(root, remote)
     name = name or git_publish.current_branch(root)
     if not name:
@@ -91,15 +91,14 @@ def _default_branch(explicit: str | None, ctx: GitHubContext, env: Mapping[str, 
 
 def _base_tip(root: Path, remote: str, base: str) -> str:
     """HEAD, once it is known to be the default branch's tip: the retrain commit goes on top of it."""
-    from mlgate.adapters import git_publish
+    from mlgate.adapters import git
 
     tip_ref = next(
-        (ref for ref in (f"refs/remotes/{remote}/{base}", f"refs/heads/{base}") if git_publish.resolve(root, ref)),
-        None,
+        (ref for ref in (f"refs/remotes/{remote}/{base}", f"refs/heads/{base}") if git.rev_parse(root, ref)), None
     )
     if tip_ref is None:
         raise InputError(f"the default branch '{base}' is not in this clone (neither {remote}/{base} nor {base})")
-    tip, head = git_publish.resolve(root, tip_ref), git_publish.resolve(root, "HEAD")
+    tip, head = git.rev_parse(root, tip_ref), git.rev_parse(root, "HEAD")
     if head != tip:
         shown = tip_ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
         raise InputError(
@@ -195,7 +194,7 @@ def _drift(run: _Run, config: Config, reference: Any, train_path: Path, drift_sh
     return check
 
 
-def _commit_rules(run: _Run, config: Config, schema: Path | None) -> Any:
+def _commit_rules(run: _Run, config: Config, schema: Path | None) -> CommitRules:
     """Where params, metrics, predictions (and the schema) live, as paths from the top of the work tree."""
     from mlgate.adapters import dvc_repo
     from mlgate.retrain.commitset import CommitRules
@@ -345,7 +344,14 @@ def _publish(run: _Run, driver: PullDriver, sha: str, title: str, body: str) -> 
 )
 @click.option("--update-schema", is_flag=True, help="Re-infer data.schema from the refreshed data and commit it.")
 @click.option("--remote", default="origin", show_default=True, help="Git remote the retrain branch is pushed to.")
-@click.option("--driver", "driver_name", type=click.Choice(DRIVERS), default="auto", show_default=True)
+@click.option(
+    "--driver",
+    "driver_name",
+    type=click.Choice(DRIVERS),
+    default="auto",
+    show_default=True,
+    help="Where the pull request goes: GitHub (inside Actions, with a token) or the local outbox.",
+)
 @click.option("--token", default=None, help="GitHub token [default: $GITHUB_TOKEN].")
 @click.pass_context
 @pass_settings
@@ -480,8 +486,8 @@ def _retrain(
         committed=selection.commit,
         left_out=selection.left_out,
     )
-    data_note = _push_data(run)
     try:
+        data_note = _push_data(run)
         pull = _publish(run, driver, sha, message.pr_title(check.summary, run.info), body)
     except MlgateError as exc:
         _failed(run, driver, "publishing", exc.message, annotate=False)
