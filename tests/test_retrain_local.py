@@ -87,7 +87,7 @@ def test_nothing_changed_means_no_pull_request(workspace: Workspace) -> None:
 @pytest.mark.slow
 def test_a_failed_training_opens_nothing_and_reports_it(workspace: Workspace) -> None:
     head = commit_on_main(workspace, "params.yaml", {"train.model": "boosting"})
-    done = retrain(workspace, "--when", "always")
+    done = retrain(workspace, "--when", "always", "--data-command", "true")  # same data: straight to training
 
     assert done.code == 1
     assert not outbox(workspace, "pull")
