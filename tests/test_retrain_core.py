@@ -102,6 +102,14 @@ def test_only_pointers_params_metrics_and_predictions_are_committed() -> None:
     assert chosen.left_out == (".dvc", "mlgate.schema.yml", "notes.txt", "raw/fresh.csv", "reports/metrics.json.bak")
 
 
+def test_data_files_git_tracks_are_committed_as_their_own_pointers() -> None:
+    rules = CommitRules(data=("data/train.csv",), metrics=("metrics.json",))
+    assert select(["data/train.csv", "data/test.csv", "metrics.json"], rules).commit == (
+        "data/train.csv",
+        "metrics.json",
+    )
+
+
 def test_the_schema_is_committed_only_when_asked() -> None:
     asked = CommitRules(schema="mlgate.schema.yml")
     assert select(["mlgate.schema.yml"], asked).commit == ("mlgate.schema.yml",)

@@ -14,6 +14,7 @@ from bench.retrain_fixtures import Workspace, add_issue, reject_pushes, retrain
 BRANCH = "refs/heads/mlgate/retrain"
 DRIFT = {"FETCH_SHIFT": "2"}  # the six size features and size_band move: 7 of 32 columns
 SHARE = ("--drift-share", "0.1")
+SMALL_DRIFT = {"SHIFT": "2"}  # the small repository's two features move; its mlgate.yml sets drift_share 0.1
 PULLS = r"/repos/octo/demo/pulls"
 
 
@@ -48,42 +49,59 @@ def test_no_drift_means_no_pull_request_and_says_why(github_workspace: Workspace
     assert_checkout_untouched(github_workspace, head)
 
 
-@pytest.mark.slow
-def test_a_rejected_push_leaves_nothing_half_done(github_workspace: Workspace, github: GitHubStandIn) -> None:
-    head = git(github_workspace.path, "rev-parse", "HEAD")
-    reject_pushes(github_workspace.origin, "branch pushes are frozen for the audit")
-    before = github_workspace.origin_refs()
+def test_a_rejected_push_leaves_nothing_half_done(small_github_workspace: Workspace, github: GitHubStandIn) -> None:
+    workspace = small_github_workspace
+    head = git(workspace.path, "rev-parse", "HEAD")
+    reject_pushes(workspace.origin, "branch pushes are frozen for the audit")
+    before = workspace.origin_refs()
 
-    done = retrain(github_workspace, *SHARE, env=DRIFT, actions=github)
+    done = retrain(workspace, env=SMALL_DRIFT, actions=github)
 
     assert done.code == 2
     error = next(line for line in done.out.splitlines() if line.startswith("::error"))
     assert "git push of mlgate/retrain to origin was rejected: pre-receive hook declined" in error
     assert "branch pushes are frozen for the audit" in error and "nothing was changed on origin" in error
-    assert github_workspace.origin_refs() == before and not github.repo().pulls
+    assert workspace.origin_refs() == before and not github.repo().pulls
     assert not github.calls(path=PULLS)
     assert "### mlgate retrain: publishing failed, no pull request" in done.summary
     assert done.outputs["pr-url"] == "" and done.outputs["drifted"] == "true"
-    record = retrain_json(github_workspace)
+    record = retrain_json(workspace)
     assert record["verdict"] == "error" and record["evidence"]["outcome"] == "publishing-failed"  # type: ignore[index]
-    assert_checkout_untouched(github_workspace, head)
+    assert_checkout_untouched(workspace, head)
 
 
-@pytest.mark.slow
-def test_a_refused_pull_request_puts_the_branch_back(github_workspace: Workspace, github: GitHubStandIn) -> None:
-    head = git(github_workspace.path, "rev-parse", "HEAD")
+def test_a_refused_pull_request_puts_the_branch_back(small_github_workspace: Workspace, github: GitHubStandIn) -> None:
+    workspace = small_github_workspace
+    head = git(workspace.path, "rev-parse", "HEAD")
     refusal = {"message": "GitHub Actions is not permitted to create or approve pull requests.", "status": "403"}
     github.fault("POST", PULLS, status=403, body=refusal, times=None)
 
-    done = retrain(github_workspace, *SHARE, env=DRIFT, actions=github)
+    done = retrain(workspace, env=SMALL_DRIFT, actions=github)
 
     assert done.code == 2
     error = next(line for line in done.out.splitlines() if line.startswith("::error"))
     assert "not permitted to create or approve pull requests" in error
     assert "Allow GitHub Actions to create and approve pull requests" in error
     assert "mlgate/retrain on origin was put back as it was" in error
-    assert github_workspace.origin_ref(BRANCH) is None and not github.repo().pulls
-    assert_checkout_untouched(github_workspace, head)
+    assert workspace.origin_ref(BRANCH) is None and not github.repo().pulls
+    assert_checkout_untouched(workspace, head)
+
+
+def test_a_second_run_puts_an_existing_branch_back_to_its_old_commit(
+    small_github_workspace: Workspace, github: GitHubStandIn
+) -> None:
+    workspace = small_github_workspace
+    first = retrain(workspace, env=SMALL_DRIFT, actions=github)
+    assert first.code == 0, first.out
+    pushed = workspace.origin_ref(BRANCH)
+    github.fault("PATCH", PULLS + r"/\d+", status=502, times=None)  # the update never gets through
+
+    second = retrain(workspace, env=SMALL_DRIFT | {"SEED": "2"}, actions=github)
+
+    assert second.code == 2 and "failed after" in second.out
+    assert workspace.origin_ref(BRANCH) == pushed  # the pull request and its branch still agree
+    [pull] = github.repo().pulls.values()
+    assert pull.head_sha == pushed
 
 
 @pytest.mark.slow

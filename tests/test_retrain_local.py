@@ -155,3 +155,13 @@ def test_a_missing_remote_is_an_input_error(workspace: Workspace) -> None:
     git(workspace.path, "remote", "remove", "origin")
     done = retrain(workspace)
     assert done.code == 2 and "this repository has no remote 'origin'" in done.err
+
+
+def test_data_that_git_tracks_is_committed_with_its_metrics(small_workspace: Workspace) -> None:
+    done = retrain(small_workspace, env={"SHIFT": "2"})
+    assert done.code == 0, done.out + done.err
+    pushed = small_workspace.origin_ref(BRANCH)
+    files = git(small_workspace.origin, "diff-tree", "--no-commit-id", "--name-only", "-r", "main", str(pushed))
+    assert files.split() == ["data/train.csv", "metrics.json"]
+    [pull] = outbox(small_workspace, "pull")
+    assert "the data drifted: 2 of 3 columns drifted (67%, above the 10% limit)" in str(pull["body"])

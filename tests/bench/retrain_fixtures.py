@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.example_fixtures import git
+from bench.example_fixtures import git, hermetic_env, run_in
 from bench.github_fixtures import DEMO_REPO
 from bench.github_standin import GitHubStandIn
 from bench.github_state import Issue
@@ -155,6 +155,56 @@ def _with_origin(repo: Path, tmp_path: Path, hook_url: str | None) -> Workspace:
     return Workspace(repo, origin)
 
 
+SMALL_REPO = {
+    "fetch.py": """\
+\"\"\"Fresh data: 300 rows of two features and a label; SHIFT moves both features, SEED picks the batch.\"\"\"
+import csv, os, random
+
+rng = random.Random(int(os.environ.get("SEED", "1")))
+shift = float(os.environ.get("SHIFT", "0"))
+with open("data/train.csv", "w", newline="") as handle:
+    writer = csv.writer(handle)
+    writer.writerow(["id", "x1", "x2", "label"])
+    for i in range(300):
+        x1, x2 = rng.gauss(shift, 1), rng.gauss(shift, 1)
+        writer.writerow([i, f"{x1:.5f}", f"{x2:.5f}", int(x1 + rng.gauss(0, 0.5) > shift)])
+""",
+    "train.py": """\
+\"\"\"A threshold "model" on x1; its accuracy goes to metrics.json.\"\"\"
+import csv, json
+
+rows = list(csv.DictReader(open("data/train.csv")))
+middle = sum(float(row["x1"]) for row in rows) / len(rows)
+correct = sum((float(row["x1"]) > middle) == (row["label"] == "1") for row in rows)
+json.dump({"accuracy": round(correct / len(rows), 6), "rows": len(rows)}, open("metrics.json", "w"))
+""",
+    "mlgate.yml": """\
+data: {train: data/train.csv, label: label}
+train: {command: python train.py}
+metrics:
+  files: [metrics.json]
+  gate:
+    accuracy: {direction: higher, max_drop: 0.2}
+retrain: {data_command: python fetch.py, drift_share: 0.1}
+""",
+}
+
+
+def small_repo(path: Path) -> Path:
+    """A plain git repository (no DVC) whose data lives in git: fetch.py writes data/train.csv, train.py
+    writes metrics.json. Seconds to retrain, where the example takes tens: for the git and API edge cases."""
+    path.mkdir()
+    for name, text in SMALL_REPO.items():
+        (path / name).write_text(text, encoding="utf-8")
+    (path / "data").mkdir()
+    git(path, "init", "--quiet", "-b", "main")
+    run_in(path, sys.executable, "fetch.py")
+    run_in(path, sys.executable, "train.py")
+    git(path, "add", "--all")
+    git(path, "commit", "--quiet", "-m", "small model")
+    return path
+
+
 @pytest.fixture
 def workspace(example_repo: Path, tmp_path: Path) -> Workspace:
     """The example repository with a bare origin (no GitHub behind it: for the local driver)."""
@@ -250,3 +300,25 @@ def retrain(
         os.environ.clear()
         os.environ.update(saved_env)
     return Outcome(int(code or 0), out.getvalue(), err.getvalue(), _read_outputs(output), summary.read_text())
+
+
+@pytest.fixture
+def small_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """The small repository with a bare origin (no GitHub behind it)."""
+    for name, value in hermetic_env(tmp_path / "repo").items():
+        monkeypatch.setenv(name, value)
+    return _with_origin(small_repo(tmp_path / "repo"), tmp_path, None)
+
+
+@pytest.fixture
+def small_github_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn
+) -> Iterator[Workspace]:
+    """The small repository with a bare origin whose pushes reach the stand-in's octo/demo."""
+    for name, value in hermetic_env(tmp_path / "repo").items():
+        monkeypatch.setenv(name, value)
+    bridge = PushBridge(github)
+    try:
+        yield _with_origin(small_repo(tmp_path / "repo"), tmp_path, bridge.url)
+    finally:
+        bridge.close()

@@ -195,15 +195,17 @@ def _drift(run: _Run, config: Config, reference: Any, train_path: Path, drift_sh
 
 
 def _commit_rules(run: _Run, config: Config, schema: Path | None) -> CommitRules:
-    """Where params, metrics, predictions (and the schema) live, as paths from the top of the work tree."""
-    from mlgate.adapters import dvc_repo
+    """Where data, params, metrics, predictions (and the schema) live, as paths from the top of the work tree."""
+    from mlgate.adapters import dvc_repo, git
     from mlgate.retrain.commitset import CommitRules
 
     project = run.project
     files = [project.relative(config.resolve(f)) for f in config.metrics.files]
     snapshot = dvc_repo.read_snapshot(project, None, files)
     predictions = config.metrics.predictions
+    data = [project.prefix + project.relative(config.resolve(p)) for p in (config.data.train, config.data.test) if p]
     return CommitRules(
+        data=tuple(git.tracked_files(run.root, "HEAD", data)) if data else (),
         params=tuple(project.prefix + p for p in snapshot.params),
         metrics=tuple(project.prefix + p for p in snapshot.metrics_files),
         predictions=project.prefix + project.relative(config.resolve(predictions)) if predictions else None,

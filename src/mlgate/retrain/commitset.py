@@ -1,9 +1,10 @@
 """Which of the files a retraining run changed go into the retrain commit.
 
 Only what describes the new model and its data: DVC's data pointers (`*.dvc`, `dvc.lock`, and the `.gitignore`
-files DVC maintains beside them), params files, metrics files, the predictions file and, when asked, the data
-schema. Anything else the data command or the pipeline touched (scratch files, caches, raw data that belongs
-in DVC) stays out and is listed, so a reviewer never gets a surprise file in a bot's pull request.
+files DVC maintains beside them), the data files themselves where git (not DVC) tracks them, params files,
+metrics files, the predictions file and, when asked, the data schema. Anything else the data command or the
+pipeline touched (scratch files, caches, raw data that belongs in DVC) stays out and is listed, so a reviewer
+never gets a surprise file in a bot's pull request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GITIGNORE = ".gitignore"
 class CommitRules:
     """Paths relative to the git work tree; a metrics entry may be a directory (DVC allows that)."""
 
+    data: tuple[str, ...] = ()  # data.train / data.test, when git tracks them (they are their own pointer)
     params: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     predictions: str | None = None
@@ -48,7 +50,7 @@ def _under(path: str, roots: Iterable[str]) -> bool:
 
 def select(changed: Sequence[str], rules: CommitRules) -> Selection:
     """Split the changed paths into those the retrain commit carries and those it leaves out, both sorted."""
-    named = [*rules.params, *rules.metrics, *(p for p in (rules.predictions, rules.schema) if p)]
+    named = [*rules.data, *rules.params, *rules.metrics, *(p for p in (rules.predictions, rules.schema) if p)]
     chosen = {path for path in changed if _is_pointer(path) or _under(path, named)}
     if any(_is_pointer(path) for path in chosen):
         # DVC adds the data it tracks to a .gitignore when it writes a pointer; the two belong together.

@@ -81,7 +81,7 @@ def _reason_section(decision: Decision, info: RunInfo, committed: Sequence[str],
     if left_out:
         lines += [
             "",
-            f"Changed but not committed (not data pointers, params or metrics): {_file_list(left_out)}. If the "
+            f"Changed but not committed (not data, data pointers, params or metrics): {_file_list(left_out)}. If the "
             "pipeline needs any of them, track them with `dvc add` in the data command, so that this pull "
             "request can be reproduced.",
         ]
