@@ -98,7 +98,7 @@ def test_a_second_run_puts_an_existing_branch_back_to_its_old_commit(
 
     second = retrain(workspace, env=SMALL_DRIFT | {"SEED": "2"}, actions=github)
 
-    assert second.code == 2 and "failed after" in second.out
+    assert second.code == 2 and "update pull request #1 failed: HTTP 422" in second.out
     assert workspace.origin_ref(BRANCH) == pushed  # the pull request and its branch still agree
     [pull] = github.repo().pulls.values()
     assert pull.head_sha == pushed

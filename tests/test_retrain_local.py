@@ -158,7 +158,7 @@ def test_a_missing_remote_is_an_input_error(workspace: Workspace) -> None:
 
 
 def test_data_that_git_tracks_is_committed_with_its_metrics(small_workspace: Workspace) -> None:
-    done = retrain(small_workspace, env={"SHIFT": "2"})
+    done = retrain(small_workspace, env={"SHIFT": "2", "SEED": "2"})
     assert done.code == 0, done.out + done.err
     pushed = small_workspace.origin_ref(BRANCH)
     files = git(small_workspace.origin, "diff-tree", "--no-commit-id", "--name-only", "-r", "main", str(pushed))
