@@ -94,7 +94,7 @@ def test_a_second_run_puts_an_existing_branch_back_to_its_old_commit(
     first = retrain(workspace, env=SMALL_DRIFT, actions=github)
     assert first.code == 0, first.out
     pushed = workspace.origin_ref(BRANCH)
-    github.fault("PATCH", PULLS + r"/\d+", status=502, times=None)  # the update never gets through
+    github.fault("PATCH", PULLS + r"/\d+", status=422, times=None)  # GitHub refuses the update
 
     second = retrain(workspace, env=SMALL_DRIFT | {"SEED": "2"}, actions=github)
 
