@@ -104,22 +104,31 @@ def test_a_second_run_puts_an_existing_branch_back_to_its_old_commit(
     assert pull.head_sha == pushed
 
 
-@pytest.mark.slow
-def test_check_only_reports_drift_on_the_tracking_issue(github_workspace: Workspace, github: GitHubStandIn) -> None:
+def test_check_only_reports_drift_on_the_tracking_issue(
+    small_github_workspace: Workspace, github: GitHubStandIn
+) -> None:
+    workspace = small_github_workspace
     issue = add_issue(github)
-    done = retrain(
-        github_workspace, "--check-only", "--tracking-issue", str(issue.number), *SHARE, env=DRIFT, actions=github
-    )
+    done = retrain(workspace, "--check-only", "--tracking-issue", str(issue.number), env=SMALL_DRIFT, actions=github)
     assert done.code == 0, done.out + done.err
     assert done.outputs["drifted"] == "true" and done.outputs["pr-url"] == ""
     [comment] = github.repo().comments.values()
     assert comment.issue_number == issue.number and comment.user == "github-actions[bot]"
     assert "### mlgate drift monitor: drift in `main`'s data ([workflow run](" in comment.body
-    assert "7 of 32 columns drifted (22%, above the 10% limit)" in comment.body
-    assert "| `worst_area` | ks |" in comment.body
+    assert "2 of 3 columns drifted (67%, above the 10% limit)" in comment.body
+    assert "| `x1` | ks |" in comment.body
     assert "### mlgate retrain: drift detected" in done.summary
-    assert not github.repo().pulls and github_workspace.origin_ref(BRANCH) is None
-    assert not (github_workspace.path / ".mlgate" / "results" / "train.json").exists()  # nothing was trained
+    assert not github.repo().pulls and workspace.origin_ref(BRANCH) is None
+    assert not (workspace.path / ".mlgate" / "results" / "train.json").exists()  # nothing was trained
+    assert git(workspace.path, "status", "--porcelain", "--untracked-files=no") == ""  # the new data is gone
+
+
+def test_check_only_without_drift_comments_nowhere(small_github_workspace: Workspace, github: GitHubStandIn) -> None:
+    issue = add_issue(github)
+    done = retrain(small_github_workspace, "--check-only", "--tracking-issue", str(issue.number), actions=github)
+    assert done.code == 0, done.out + done.err
+    assert done.outputs["drifted"] == "false" and not github.repo().comments
+    assert "### mlgate retrain: no drift" in done.summary
 
 
 def test_tracking_issue_without_check_only_is_refused(github_workspace: Workspace, github: GitHubStandIn) -> None:
