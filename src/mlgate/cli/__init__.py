@@ -23,6 +23,8 @@ from mlgate.errors import EXIT_USAGE, MlgateError
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
     "retrain": ("mlgate.cli.retrain:retrain", "Refresh the data; on drift, retrain and open or update one PR."),
+    "deploy": ("mlgate.cli.deploy:deploy", "Gated deployment: GitHub Deployment, deploy command, registry tags."),
+    "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
 }
 
