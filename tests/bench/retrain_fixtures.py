@@ -25,6 +25,8 @@ from bench.example_fixtures import git, hermetic_env, run_in
 from bench.github_fixtures import DEMO_REPO
 from bench.github_standin import GitHubStandIn
 from bench.github_state import Issue
+from bench.registry_fixtures import mlgate_in_process
+from bench.report_fixtures import read_outputs
 
 ZERO = "0" * 40
 
@@ -230,37 +232,12 @@ class Outcome:
     summary: str
 
 
-def _read_outputs(path: Path) -> dict[str, str]:
-    """$GITHUB_OUTPUT's `name=value` and `name<<DELIMITER` entries."""
-    outputs: dict[str, str] = {}
-    lines = iter(path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            value = []
-            for part in lines:
-                if part == delimiter:
-                    break
-                value.append(part)
-            outputs[name] = "\n".join(value)
-        else:
-            name, _, value = line.partition("=")
-            outputs[name] = value
-    return outputs
-
-
 def retrain(
     workspace: Workspace, *args: str, env: dict[str, str] | None = None, actions: GitHubStandIn | None = None
 ) -> Outcome:
     """`mlgate retrain` run by `mlgate.cli.main` in this process, in the workspace, as a user who activated
     this virtualenv (so the pipeline's `python` finds its libraries). With `actions`, as a step of a scheduled
     GitHub Actions run against that stand-in: outputs and job summary are returned."""
-    import contextlib
-    import io
-    import os
-
-    from mlgate.cli import main
-
     scratch = workspace.path.parent / "runner"
     scratch.mkdir(exist_ok=True)
     output, summary = scratch / "output.txt", scratch / "summary.md"
@@ -282,24 +259,8 @@ def retrain(
             "GITHUB_OUTPUT": str(output),
             "GITHUB_STEP_SUMMARY": str(summary),
         }
-    saved_env, saved_cwd = dict(os.environ), Path.cwd()
-    out, err = io.StringIO(), io.StringIO()
-    code: int | str | None = 0
-    try:
-        for key in [k for k in os.environ if k.startswith(("MLGATE_", "GITHUB_"))]:
-            del os.environ[key]
-        os.environ.update(run_env | (env or {}))
-        os.chdir(workspace.path)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(["retrain", *args])
-            except SystemExit as exit_:
-                code = exit_.code
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
-    return Outcome(int(code or 0), out.getvalue(), err.getvalue(), _read_outputs(output), summary.read_text())
+    done = mlgate_in_process("retrain", *args, cwd=workspace.path, env=run_env | (env or {}))
+    return Outcome(done.returncode, done.stdout, done.stderr, read_outputs(output), summary.read_text())
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate.adapters.gittags import ACTIONS_IDENTITY, LOCAL_IDENTITY
 from mlgate.errors import InputError, MlgateError
 
-ACTIONS_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
-LOCAL_IDENTITY = ("mlgate", "mlgate@users.noreply.github.com")
 _MAX_REMOTE_LINES = 10
 
 
