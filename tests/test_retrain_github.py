@@ -150,3 +150,13 @@ def test_head_must_be_the_default_branch_tip(github_workspace: Workspace, github
     assert done.code == 2 and "is not the tip of origin/main" in done.out
     assert "check it out first" in done.out
     assert not Path(github_workspace.path / "raw" / "fresh.csv").exists()  # refused before the data command
+
+
+def test_a_tracking_issue_that_cannot_be_commented_still_leaves_the_report(
+    small_github_workspace: Workspace, github: GitHubStandIn
+) -> None:
+    done = retrain(small_github_workspace, "--check-only", "--tracking-issue", "99", env=SMALL_DRIFT, actions=github)
+    assert done.code == 2 and "comment on #99 failed: HTTP 404" in done.out
+    assert "### mlgate retrain: drift detected" in done.summary and done.outputs["drifted"] == "true"
+    record = retrain_json(small_github_workspace)
+    assert "comment on #99 failed" in str(record["evidence"]["tracking_comment_error"])  # type: ignore[index]

@@ -436,7 +436,7 @@ def _retrain(
     from mlgate.adapters import git_publish
     from mlgate.cli.compare import compare as compare_command
     from mlgate.cli.train import train as train_command
-    from mlgate.drivers.protocol import CommentRequest
+    from mlgate.drivers.protocol import CommentRequest, DriverError
     from mlgate.results import read_result, result_path
     from mlgate.retrain import message
     from mlgate.retrain.commitset import select
@@ -449,12 +449,19 @@ def _retrain(
     check = _drift(run, config, reference, train_path, drift_share)
     decision = decide(run.info.when, check.summary, check_only=run.check_only)
     if run.check_only:
+        failure: DriverError | None = None
         if check.summary.detected and tracking_issue is not None:
             body = message.monitor_comment(decision, run.info, run.evidence["drift"])
-            posted = driver.upsert_comment(CommentRequest(tracking_issue, body, message.MONITOR_MARKER, "append"))
-            run.evidence["tracking_comment"] = posted.url
+            try:
+                posted = driver.upsert_comment(CommentRequest(tracking_issue, body, message.MONITOR_MARKER, "append"))
+                run.evidence["tracking_comment"] = posted.url
+            except DriverError as exc:  # the summary and retrain.json still tell what was found
+                run.evidence["tracking_comment_error"] = exc.message
+                failure = exc
         headline = "drift detected" if check.summary.detected else "no drift"
         _finish(run, driver, decision, "warn" if check.summary.detected else "pass", headline, "check-only")
+        if failure is not None:
+            raise failure
         return EXIT_OK
     if not decision.retrain:
         _finish(run, driver, decision, "skipped", "no retraining, no pull request", "no-drift")
