@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("mlgate.cli.deploy:deploy", "Gated deployment: GitHub Deployment, deploy command, registry tags."),
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
+    "validate": ("mlgate.cli.validate:validate", "Validate data: schema, quality, drift, PII, deepchecks suites."),
 }
 
 
