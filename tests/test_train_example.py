@@ -4,9 +4,7 @@ mlgate's venv), then `mlgate compare` gates the pull request against main."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -15,20 +13,6 @@ from bench.example_fixtures import git
 from bench.metrics_repo_fixtures import read_json
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def user_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin directory of a venv standing for the repository's own environment: its python sees the
-    example's requirements (a .pth onto this test venv's site-packages), but mlgate is not installed there."""
-    venv = tmp_path_factory.mktemp("user-env") / "venv"
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    where = "import site; print(site.getsitepackages()[0])"
-    site = Path(subprocess.check_output([venv / "bin" / "python", "-c", where], text=True).strip())
-    (site / "example-requirements.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    probe = subprocess.run([venv / "bin" / "python", "-c", "import sklearn, pandas; import mlgate"], check=False)
-    assert probe.returncode != 0  # requirements import; mlgate does not
-    return venv / "bin"
 
 
 def test_train_then_compare_on_the_example(example_repo: Path, user_python: Path, invoke, monkeypatch):

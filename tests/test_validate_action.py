@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,15 +11,6 @@ from bench.action_fixtures import ActionBench
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATE = ROOT / "actions" / "validate-data"
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """A later step's PATH once actions/setup ran: a shim dir with only `mlgate` (here: this checkout's)."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "mlgate").symlink_to(Path(sys.executable).parent / "mlgate")
-    return {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}", "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1"}
 
 
 @pytest.mark.slow

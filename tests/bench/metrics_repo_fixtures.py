@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,16 +140,3 @@ def invoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
 
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """The env of an action step after actions/setup: a directory holding only `mlgate` and `dvc` (links into
-    this test venv) first on PATH, and the venv itself nowhere on it."""
-    shims = tmp_path / "mlgate-shims"
-    shims.mkdir()
-    venv_bin = Path(sys.prefix) / "bin"
-    for command in ("mlgate", "dvc"):
-        (shims / command).symlink_to(venv_bin / command)
-    path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != venv_bin.resolve()]
-    return {"PATH": os.pathsep.join([str(shims), *path])}
