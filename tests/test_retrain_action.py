@@ -4,7 +4,6 @@ repository opens the retrain pull request on the GitHub stand-in, and the next r
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,18 @@ RETRAIN = ROOT / "actions" / "retrain"
 BRANCH = "refs/heads/mlgate/retrain"
 
 
+@pytest.fixture
+def job_env(mlgate_on_path: dict[str, str], user_python: Path) -> dict[str, str]:
+    """A job after actions/setup (mlgate and dvc on PATH) and `pip install -r requirements.txt` into the
+    repository's own Python (first on PATH, without mlgate): the pipeline's stages run with that one."""
+    return mlgate_on_path | {"PATH": f"{user_python}{os.pathsep}{mlgate_on_path['PATH']}"}
+
+
 def scheduled_run(
     run_action: ActionBench, workspace: Workspace, github: GitHubStandIn, inputs: dict[str, str], **env: str
 ) -> ActionResult:
     """One run of the retrain step in a scheduled workflow of octo/demo, on the repository checked out at
-    `workspace` (a working-directory below GITHUB_WORKSPACE's). The job activated a virtualenv holding the
-    pipeline's libraries and mlgate (as `pip install mlgate -r requirements.txt` would)."""
-    user_env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": sys.prefix}
+    `workspace` (a working-directory below GITHUB_WORKSPACE's); `env` is the job's environment."""
     context = {
         "repository": "octo/demo",
         "api_url": github.base_url,
@@ -37,7 +41,7 @@ def scheduled_run(
     return run_action(
         RETRAIN,
         {"working-directory": str(workspace.path)} | inputs,
-        env=user_env | env,
+        env=env,
         event={"schedule": "17 5 * * 1"},
         event_name="schedule",
         github=context,
@@ -67,13 +71,13 @@ def cached_hash(workspace: Workspace, sha: str, path: str) -> str:
 
 @pytest.mark.slow
 def test_scheduled_runs_open_then_update_one_pull_request(
-    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn
+    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn, job_env: dict[str, str]
 ) -> None:
     storage = with_dvc_remote(github_workspace)
     main = git(github_workspace.path, "rev-parse", "HEAD")
     inputs = {"drift-share": "0.1"}
 
-    first = scheduled_run(run_action, github_workspace, github, inputs, FETCH_SHIFT="2")
+    first = scheduled_run(run_action, github_workspace, github, inputs, **job_env, FETCH_SHIFT="2")
 
     assert first.ok, first.log
     [pull] = github.repo().pulls.values()
@@ -105,7 +109,7 @@ def test_scheduled_runs_open_then_update_one_pull_request(
     assert git(github_workspace.path, "rev-parse", "HEAD") == main
     assert git(github_workspace.path, "status", "--porcelain", "--untracked-files=no") == ""
 
-    second = scheduled_run(run_action, github_workspace, github, inputs, FETCH_SHIFT="3", FETCH_SEED="2")
+    second = scheduled_run(run_action, github_workspace, github, inputs, **job_env, FETCH_SHIFT="3", FETCH_SEED="2")
 
     assert second.ok, second.log
     assert list(github.repo().pulls.values()) == [pull]  # the same pull request, updated
@@ -120,9 +124,9 @@ def test_scheduled_runs_open_then_update_one_pull_request(
 
 
 def test_a_bad_boolean_input_is_refused(
-    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn
+    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn, mlgate_on_path: dict[str, str]
 ) -> None:
-    done = scheduled_run(run_action, github_workspace, github, {"check-only": "yes"})
+    done = scheduled_run(run_action, github_workspace, github, {"check-only": "yes"}, **mlgate_on_path)
     assert not done.ok
     assert "input check-only must be true or false (got 'yes')" in done.log
     assert not github.requests and not (github_workspace.path / "raw" / "fresh.csv").exists()
