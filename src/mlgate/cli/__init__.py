@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pr": ("mlgate.cli.pr:pr", "The whole PR pipeline: validate, train, compare, report; gate after reporting."),
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
+    "retrain": ("mlgate.cli.retrain:retrain", "Refresh the data; on drift, retrain and open or update one PR."),
     "train": ("mlgate.cli.train:train", "Run the training command under monitoring; collect metrics and params."),
     "validate": ("mlgate.cli.validate:validate", "Validate data: schema, quality, drift, PII, deepchecks suites."),
 }
