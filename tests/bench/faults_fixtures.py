@@ -1,0 +1,187 @@
+"""Reliability bench: the faults every GitHub-talking command is run against, what a cell of that matrix
+expects, a digest of a directory tree (to prove a failed run changed nothing), and the matrix table printed
+at the end of the pytest run.
+
+A matrix cell is one (command, request, fault). The cell's test records `fault_cell` in its user properties;
+`pytest_terminal_summary` below collects those reports (also from xdist workers) into the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CELL_PROPERTY = "fault_cell"
+# The GitHub driver's knobs for the matrix: a short client timeout and a small retry budget keep a "gives
+# up" cell to about two seconds of waiting (backoff 0.5 s + 1 s; the next 2 s wait would pass the budget).
+API_TIMEOUT = 1
+RETRY_BUDGET = 3.0
+# Longer than API_TIMEOUT, shorter than API_TIMEOUT plus the first backoff (0.5 s): the server has applied
+# the request by the time the driver looks for its effect, as GitHub has (it ends requests at 10 s, the
+# driver's default timeout is 15 s).
+SLOW_DELAY = API_TIMEOUT + 0.2
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted misbehaviour of one request (GitHubStandIn.fault keyword arguments) and what it must lead to:
+    `error` None means the command must recover; else the one-line error must match this regex (exit 2)."""
+
+    id: str
+    options: Mapping[str, Any]
+    error: str | None = None
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("500 once", {"status": 500}),
+    Fault("502 once", {"status": 502}),
+    Fault("503 once", {"status": 503}),
+    Fault("500 always", {"status": 500, "times": None}, r"failed after \d attempt\(s\): HTTP 500"),
+    Fault("502 always", {"status": 502, "times": None}, r"failed after \d attempt\(s\): HTTP 502"),
+    Fault("503 always", {"status": 503, "times": None}, r"failed after \d attempt\(s\): HTTP 503"),
+    Fault("connection reset", {"reset": True}),
+    Fault("reset after apply", {"reset": True, "after_apply": True}),  # the response is lost, the effect is not
+    Fault("slow past timeout", {"delay": SLOW_DELAY}),
+    Fault("401", {"status": 401, "body": {"message": "Bad credentials"}}, r"HTTP 401 Bad credentials; the token"),
+    Fault(
+        "403 read-only",
+        {"status": 403, "body": {"message": "Resource not accessible by integration"}},
+        r"HTTP 403 Resource not accessible by integration|the token may not write here",
+    ),
+    Fault("404", {"status": 404, "body": {"message": "Not Found"}}, r"HTTP 404 Not Found; not found"),
+    Fault(
+        "422",
+        {"status": 422, "body": {"message": "Validation Failed", "errors": []}},
+        r"HTTP 422 Validation Failed; GitHub refused",
+    ),
+    Fault("primary rate limit", {"rate_limit": "primary", "reset_in": 1}),
+    Fault("secondary rate limit", {"rate_limit": "secondary", "retry_after": 1}),
+)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A cell's outcome: exit code, the exact count of each record kind in the stand-in afterwards, the
+    error line's regex (None: no error line), files that must (or must not) exist in the workspace."""
+
+    code: int
+    records: Mapping[str, int]
+    error: str | None = None
+    present: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    notice: str | None = None  # a `::notice::` line must match this regex
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a command that a fault is aimed at, and the record kind it creates or reads."""
+
+    label: str
+    method: str
+    path: str  # regex of the decoded path below the API base URL
+    record: str
+
+
+def tree_digest(root: Path, *, exclude: Iterable[str] = ()) -> str:
+    """One hash of every path, type, mode, symlink target and file content under `root` (not following
+    symlinks), so any change (a file written, truncated, removed, chmod-ed) changes it."""
+    skip = set(exclude)
+    digest = hashlib.sha256()
+    if not root.exists():
+        return "absent"
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
+        for name in sorted([*files, *(d for d in dirs if (Path(folder) / d).is_symlink())]):
+            path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
+            if relative in skip:
+                continue
+            info = path.lstat()
+            digest.update(f"{relative}\0{info.st_mode:o}\0".encode())
+            if path.is_symlink():
+                digest.update(os.readlink(path).encode())
+            elif path.is_file():
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        for name in dirs:
+            digest.update(f"{(Path(folder) / name).relative_to(root).as_posix()}/\0".encode())
+    return digest.hexdigest()
+
+
+def run_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120) -> Any:
+    """`python -m mlgate` in a subprocess, with none of the caller's GITHUB_*/MLGATE_*/RUNNER_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_", "RUNNER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "mlgate", *args],
+        cwd=cwd,
+        env=clean | dict(env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def error_lines(stdout: str, stderr: str) -> list[str]:
+    """The error lines a run printed: `::error …` annotations (Actions) and `mlgate: error:` lines."""
+    lines = [*stdout.splitlines(), *stderr.splitlines()]
+    return [line for line in lines if line.startswith(("::error", "mlgate: error:"))]
+
+
+# ---------------------------------------------------------------------------------------------- the table
+
+OUTCOMES = {
+    "passed": "ok",
+    "failed": "FAIL",
+    "error": "FAIL",
+    "xfailed": "xfail",
+    "xpassed": "XPASS",
+    "skipped": "skip",
+}
+_CELL = re.compile(r"^(?P<command>[^\t]+)\t(?P<request>[^\t]+)\t(?P<fault>[^\t]+)$")
+
+
+def _cells(terminalreporter: Any) -> dict[tuple[str, str, str], str]:
+    cells: dict[tuple[str, str, str], str] = {}
+    for category, reports in terminalreporter.stats.items():
+        if category not in OUTCOMES:
+            continue  # "" holds the passing setup and teardown phases, "warnings" other records
+        for report in reports:
+            properties = dict(getattr(report, "user_properties", ()) or ())
+            match = _CELL.match(str(properties.get(CELL_PROPERTY, "")))
+            if match is None:
+                continue
+            key = (match["command"], match["request"], match["fault"])
+            if cells.get(key) in (None, "ok"):  # a failed teardown after a passed call still fails the cell
+                cells[key] = OUTCOMES[category]
+    return cells
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    cells = _cells(terminalreporter)
+    if not cells:
+        return
+    columns = sorted({(command, request) for command, request, _ in cells})
+    faults = [f.id for f in FAULTS] + sorted({fault for *_, fault in cells} - {f.id for f in FAULTS})
+    first = max(len(f) for f in faults)
+    heads = [f"{command}: {request}" for command, request in columns]
+    widths = [max(len(h), 5) for h in heads]
+    write = terminalreporter.write_line
+    terminalreporter.section("GitHub fault matrix")
+    write(" | ".join(["fault".ljust(first), *(h.ljust(w) for h, w in zip(heads, widths, strict=True))]))
+    write("-+-".join(["-" * first, *("-" * w for w in widths)]))
+    for fault in faults:
+        row = [cells.get((command, request, fault), "-") for command, request in columns]
+        if all(value == "-" for value in row):
+            continue
+        write(" | ".join([fault.ljust(first), *(v.ljust(w) for v, w in zip(row, widths, strict=True))]))
+    passed = sum(1 for value in cells.values() if value == "ok")
+    write(f"fault matrix: {passed}/{len(cells)} cells passed")
