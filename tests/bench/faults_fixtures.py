@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +185,108 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(" | ".join([fault.ljust(first), *(v.ljust(w) for v, w in zip(row, widths, strict=True))]))
     passed = sum(1 for value in cells.values() if value == "ok")
     write(f"fault matrix: {passed}/{len(cells)} cells passed")
+
+
+# ---------------------------------------------------------------------------------------------- bad inputs
+
+SECRET = "s3cr3t-outside-the-workspace"  # in every file outside the workspace; no output may ever show it
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symlink; `target` as written into the link (relative to the link's folder, or absolute)."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """A file of `size` bytes that takes no disk space (a huge input without writing it)."""
+
+    size: int
+    head: bytes = b""
+
+
+class Folder:
+    """A directory where a file is expected."""
+
+
+Content = str | bytes | Link | Sparse | Folder
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One malformed input: the workspace files it needs (on top of the area's valid ones), the command line,
+    and `culprit`, the text the one error line must contain (a file, key or column name). `env` values may
+    use {workspace} and {runner} (the runner's files live outside the workspace). `requires` names the mlgate
+    command; a case whose command is not in this checkout yet is an expected failure, not a silent pass."""
+
+    id: str
+    files: Mapping[str, Content]
+    args: tuple[str, ...]
+    culprit: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    xfail: str | None = None
+
+
+def materialize(root: Path, files: Mapping[str, Content]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        if isinstance(content, Link):
+            path.symlink_to(content.target)
+        elif isinstance(content, Sparse):
+            with path.open("wb") as handle:
+                handle.write(content.head)
+                handle.truncate(content.size)
+        elif isinstance(content, Folder):
+            path.mkdir(exist_ok=True)
+        else:
+            path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+def bad_input_params(cases: Iterable[BadInput], command: str) -> list[Any]:
+    """pytest params of `cases`; all of them expected failures while `command` is not in this checkout."""
+    from mlgate.cli import COMMANDS
+
+    missing = command not in COMMANDS
+    params = []
+    for case in cases:
+        marks = []
+        if missing:
+            reason = f"mlgate {command} is not on this branch yet"
+            marks.append(pytest.mark.xfail(reason=reason, run=False, strict=True))
+        elif case.xfail:
+            marks.append(pytest.mark.xfail(reason=case.xfail, strict=True))
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params
+
+
+def check_bad_input(case: BadInput, tmp_path: Path, base: Mapping[str, Content] | None = None) -> None:
+    """Run the case's command line in a fresh workspace (the area's valid `base` files plus the case's), and
+    check the contract: exit 2, exactly one output line, the error naming the culprit, no traceback, no byte
+    of a file outside the workspace shown, and the workspace and the runner's files exactly as they were."""
+    workspace, runner, outside = tmp_path / "workspace", tmp_path / "runner", tmp_path / "outside"
+    for folder in (workspace, runner, outside):
+        folder.mkdir(exist_ok=True)
+    for name in ("secret.txt", "secret.csv", "secret.json", "secret.yml"):
+        (outside / name).write_text(f"{SECRET}\n", encoding="utf-8")
+    (outside / "dir").mkdir(exist_ok=True)
+    materialize(workspace, {**(base or {}), **case.files})
+    for name in ("gh_output", "gh_summary", "gh_env", "gh_path"):
+        (runner / name).touch()
+    env = {key: value.format(workspace=workspace, runner=runner) for key, value in case.env.items()}
+    before = (tree_digest(workspace), tree_digest(runner), tree_digest(outside))
+
+    done = run_cli(*case.args, cwd=workspace, env=env)
+
+    output = f"{case.id}: exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2, output
+    assert "Traceback" not in done.stderr and "internal error" not in done.stdout + done.stderr, output
+    assert len(lines) == 1 and lines[0] in error_lines(done.stdout, done.stderr), output
+    assert case.culprit in lines[0], f"the error does not name {case.culprit!r}\n{output}"
+    assert SECRET not in done.stdout + done.stderr, output
+    assert (tree_digest(workspace), tree_digest(runner), tree_digest(outside)) == before, f"files changed\n{output}"
