@@ -24,7 +24,10 @@ def bomb(levels: int, width: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-GOOD = "data:\n  train: data/train.csv\n  label: target\nmetrics:\n  gate:\n    accuracy: {direction: higher, max_drop: 0.01}\n"
+GOOD = (
+    "data:\n  train: data/train.csv\n  label: target\n"
+    "metrics:\n  gate:\n    accuracy: {direction: higher, max_drop: 0.01}\n"
+)
 
 CASES = [
     config("truncated-flow-mapping", GOOD[: GOOD.index("max_drop") + 5], "mlgate.yml:6"),
@@ -43,7 +46,9 @@ CASES = [
     config("nan-tolerance", "metrics:\n  gate:\n    accuracy: {direction: higher, max_drop: .nan}\n", "max_drop"),
     config("inf-alpha", "metrics:\n  significance: {alpha: -.inf}\n", "alpha"),
     config("nan-null-fraction", "data:\n  checks:\n    nulls: {max_fraction: .NaN}\n", "max_fraction"),
-    config("percent-without-number", "metrics:\n  gate:\n    accuracy: {direction: higher, max_drop: '%'}\n", "max_drop"),
+    config(
+        "percent-without-number", "metrics:\n  gate:\n    accuracy: {direction: higher, max_drop: '%'}\n", "max_drop"
+    ),
     config("utf16-with-bom", GOOD.encode("utf-16"), "not UTF-8"),
     config("latin1-bytes", "train:\n  command: caf\xe9\n".encode("latin-1"), "not UTF-8"),
     config("binary-garbage", bytes(range(256)) * 4, "mlgate.yml"),
