@@ -23,7 +23,7 @@ lint: install
 	$(PY) -m ruff format --check .
 
 pytest: install
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 -q
 
 test: lint pytest
 

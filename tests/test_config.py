@@ -178,3 +178,60 @@ def test_example_repository_config_is_valid() -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stdout
+
+
+AGREEMENT_CASES = [
+    GOOD,
+    "data:\n  trian: x.csv\n",
+    "train:\n  command: 3\n",
+    "metrics:\n  gate:\n    acc:\n      direction: up\n",
+    "metrics:\n  gate:\n    acc: {max_drop: 1}\n",
+    "metrics:\n  gate:\n    acc: {direction: higher, max_drop: lots}\n",
+    "metrics:\n  gate:\n    acc: {direction: higher, max_drop: -1}\n",
+    "metrics:\n  gate:\n    acc: {direction: higher, max_drop: '2.5%'}\n",
+    "metrics:\n  significance: {alpha: 0.9, resamples: 50}\n",
+    "metrics:\n  history: 3.0\n",
+    "metrics:\n  history: true\n",
+    "metrics:\n  files: [a.json, a.json]\n",
+    "data:\n  checks:\n    deepchecks: [data_integrity, nope]\n",
+    "data:\n  sample_rows: 999\n",
+    "deploy:\n  name: Churn Model\n",
+    "deploy:\n  environments: [prod, Staging]\n",
+    "retrain: {when: sometimes}\n",
+    "train: ''\n",
+    "- a\n",
+]
+
+
+@pytest.mark.parametrize("text", AGREEMENT_CASES)
+def test_our_schema_checker_agrees_with_jsonschema(text: str) -> None:
+    """The fast built-in checker accepts and rejects exactly what the reference implementation does."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    from mlgate.config.schemacheck import SchemaChecker
+
+    schema = load_schema("mlgate.schema.json")
+    data = yaml.safe_load(text)
+    reference = sorted(tuple(e.absolute_path) for e in Draft202012Validator(schema).iter_errors(data))
+    ours = sorted(e.absolute_path for e in SchemaChecker(schema).iter_errors(data))
+    assert set(ours) == set(reference)
+
+
+def test_schema_checker_refuses_unknown_keywords() -> None:
+    from mlgate.config.schemacheck import SchemaChecker
+
+    with pytest.raises(ValueError, match="not supported by this checker: patternProperties"):
+        SchemaChecker({"type": "object", "patternProperties": {}})
+
+
+def test_loading_config_does_not_import_jsonschema(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "mlgate.yml").write_text(GOOD)
+    probe = (
+        "import sys\nfrom mlgate.config import load_config\nfrom pathlib import Path\n"
+        f"load_config(Path({str(tmp_path / 'mlgate.yml')!r}), explicit=True)\nprint('jsonschema' in sys.modules)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False"

@@ -23,7 +23,10 @@ from mlgate.errors import EXIT_USAGE, MlgateError
 # lives here, not in the module, so `mlgate --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
+    "deploy": ("mlgate.cli.deploy:deploy", "Gated deployment: GitHub Deployment, deploy command, registry tags."),
+    "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
+    "validate": ("mlgate.cli.validate:validate", "Validate data: schema, quality, drift, PII, deepchecks suites."),
 }
 
 

@@ -38,7 +38,7 @@ def _describe(value: Any) -> str:
 
 
 def _message(error: Any) -> tuple[KeyPath, str]:
-    """(path, sentence) for a jsonschema ValidationError."""
+    """(path, sentence) for one failed schema assertion."""
     path: KeyPath = tuple(error.absolute_path)
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
     kind = error.validator
@@ -77,9 +77,9 @@ def _message(error: Any) -> tuple[KeyPath, str]:
 
 def validate_document(document: YamlDocument, schema_name: str, source: Path) -> None:
     """Raise InputError naming file, line and key path for the first problem (in file order)."""
-    from jsonschema import Draft202012Validator
+    from mlgate.config.schemacheck import SchemaChecker
 
-    validator = Draft202012Validator(load_schema(schema_name))
+    validator = SchemaChecker(load_schema(schema_name))
     problems = []
     for error in validator.iter_errors(document.data):
         path, sentence = _message(error)

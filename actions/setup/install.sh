@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Installs mlgate from this action's own checkout into an isolated venv and puts ONLY `mlgate` and `dvc` on
+# PATH (through a shim dir), so the pinned stack never collides with the user's python and pip.
+#
+#   install.sh          install, or reuse a venv already built from the same sources; expose the shims
+#   install.sh prepare  compute the cache key and say whether the venv is ready; clear a stale one so that
+#                       a cache restore lands in an empty dir
+#
+# actions/setup runs it; the other actions reach it through the `mlgate` script beside it, which installs
+# first when mlgate is not on PATH yet.
+#
+# Environment: MLGATE_PYTHON  interpreter the venv is made from (default python3)
+#              MLGATE_HOME    where the venv and shims live (default $RUNNER_TEMP/mlgate)
+# Outputs ($GITHUB_OUTPUT): prepare -> key, venv, ready; install -> version
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+python="${MLGATE_PYTHON:-python3}"
+home="${MLGATE_HOME:-${RUNNER_TEMP:?RUNNER_TEMP is not set: run inside GitHub Actions or set MLGATE_HOME}/mlgate}"
+venv="$home/venv"
+shims="$home/bin"
+stamp="$venv/.mlgate-venv-key"   # written last, so a half-finished install is never taken as ready
+
+fail() {
+  echo "::error title=mlgate setup::$*" >&2   # stderr: also seen from inside $(...)
+  exit 1
+}
+
+# The venv layout (bin/, symlinked shims) is the POSIX one.
+[[ "${RUNNER_OS:-}" != Windows ]] || fail "mlgate runs on Linux and macOS runners; this job runs on Windows."
+
+set_output() {
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "$1=$2" >>"$GITHUB_OUTPUT"; fi
+}
+
+venv_key() {
+  command -v "$python" >/dev/null || fail "Python interpreter '$python' (input python) was not found on PATH."
+  "$python" "$here/venv_key.py" "$root" || fail "Python interpreter '$python' (input python) cannot run mlgate."
+}
+
+venv_ready() {
+  [[ -f "$stamp" && "$(<"$stamp")" == "$1" ]] && "$venv/bin/mlgate" --version >/dev/null 2>&1
+}
+
+build_venv() {
+  local build="$home/build"
+  # Build from a copy: setuptools writes build/ and *.egg-info next to the sources it builds, and the
+  # action's checkout must stay as it was (its contents are the cache key).
+  rm -rf "$build" "$venv"
+  mkdir -p "$build"
+  cp -R "$root/pyproject.toml" "$root/README.md" "$root/src" "$build/"
+  find "$build/src" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+  "$python" -m venv "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
+  echo "Installing mlgate into $venv"
+  # --no-compile halves the install; the modules mlgate really imports are compiled on first use, inside
+  # the venv, before actions/cache saves it at the end of the job.
+  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off --quiet --no-compile \
+    -c "$root/constraints.txt" "$build" || fail "pip could not install mlgate into $venv: see the log above."
+  rm -rf "$build"
+  echo "$1" >"$stamp"
+}
+
+expose() {
+  mkdir -p "$shims"
+  local cmd
+  for cmd in mlgate dvc; do
+    ln -sfn "$venv/bin/$cmd" "$shims/$cmd"
+  done
+  if [[ -n "${GITHUB_PATH:-}" && ":$PATH:" != *":$shims:"* ]]; then echo "$shims" >>"$GITHUB_PATH"; fi
+  # deepchecks phones home on import unless told not to.
+  if [[ -n "${GITHUB_ENV:-}" && "${DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY:-}" != 1 ]]; then
+    echo "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY=1" >>"$GITHUB_ENV"
+  fi
+}
+
+case "${1:-install}" in
+  prepare)
+    key="$(venv_key)"
+    set_output key "$key"
+    set_output venv "$venv"
+    if venv_ready "$key"; then
+      set_output ready true
+    else
+      rm -rf "$venv"
+      set_output ready false
+    fi
+    ;;
+  install)
+    key="$(venv_key)"
+    if venv_ready "$key"; then
+      echo "mlgate venv at $venv is up to date ($key); skipping pip"
+    else
+      build_venv "$key"
+      venv_ready "$key" || fail "mlgate was installed into $venv but \`mlgate --version\` does not run."
+    fi
+    expose
+    version="$("$venv/bin/mlgate" --version)"
+    version="${version##* }"   # `mlgate, version 1.2.3` -> 1.2.3
+    echo "mlgate $version ready: $shims on PATH"
+    set_output version "$version"
+    ;;
+  *)
+    fail "unknown mode '$1' (expected install or prepare)"
+    ;;
+esac

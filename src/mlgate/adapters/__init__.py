@@ -1,0 +1,1 @@
+"""Edges of mlgate: git, DVC, deepchecks, GitHub and data-file I/O."""

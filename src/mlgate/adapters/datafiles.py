@@ -1,0 +1,177 @@
+"""Read the user's CSV or Parquet data into an Arrow table, turning every malformed input into one sentence.
+
+The table stays columnar Arrow (compact, zero-copy to numpy for numbers); checks work one column at a time, so
+peak memory is the table plus one column's temporaries. Nothing here is converted to pandas as a whole. The
+UTF-8 check streams the file in fixed-size blocks, and only runs when Arrow has flagged undecodable text.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# Delimiters people use instead of commas; a single header cell holding one of them means the wrong delimiter.
+FOREIGN_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+_SCAN_BLOCK = 1 << 20
+_CSV_BLOCK = 1 << 20
+_MAX_ERROR_CHARS = 200
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path
+    format: str  # "csv" or "parquet"
+    table: pa.Table
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names
+
+
+def _first_bad_utf8_offset(path: Path) -> int | None:
+    """Byte offset of the first invalid UTF-8 sequence, streaming the file block by block."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    consumed = 0
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BLOCK):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                # The decoder may hold back up to 3 bytes of an unfinished sequence from the previous block.
+                pending = len(decoder.getstate()[0])
+                return max(consumed - pending, 0) + exc.start
+            consumed += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return consumed - len(exc.object) + exc.start
+    return None
+
+
+def _not_utf8(path: Path) -> InputError:
+    offset = _first_bad_utf8_offset(path)
+    where = f" (bad byte at offset {offset})" if offset is not None else ""
+    return InputError(f"is not UTF-8 text{where}; save it as UTF-8", file=path)
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+def _arrow_csv(path: Path, *, streaming: bool) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not streaming:
+        return pacsv.read_csv(path)
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
+    return pa.Table.from_batches(list(reader), schema=reader.schema)
+
+
+def _read_csv(path: Path) -> pa.Table:
+    """Stream the CSV block by block (peak memory: the table plus a block, not the whole text as well).
+
+    The streaming reader infers column types from the first block; when a later block disagrees (integers
+    first, a decimal later), the whole-file reader, which re-infers across blocks, reads it instead.
+    """
+    import pyarrow as pa
+
+    if path.stat().st_size == 0:
+        raise InputError("is empty", file=path)
+    for streaming in (True, False):
+        try:
+            table = _arrow_csv(path, streaming=streaming)
+            break
+        except UnicodeDecodeError:  # raised while decoding the header row
+            raise _not_utf8(path) from None
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "Empty CSV file" in message:
+                raise InputError("is empty", file=path) from None
+            if "UTF8" in message or "UTF-8" in message:
+                raise _not_utf8(path) from None
+            if not (streaming and "conversion error" in message):
+                raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=path) from None
+    # Arrow keeps undecodable text as binary rather than failing; a CSV has no binary columns otherwise.
+    if any(pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type) for field in table.schema):
+        raise _not_utf8(path)
+    return table
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.stat().st_size == 0:
+        raise InputError("is empty", file=path)
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        if "magic bytes" in str(exc) or "footer" in str(exc) or "Parquet" in str(exc):
+            raise InputError("is not a Parquet file (its suffix says Parquet, its bytes do not)", file=path) from None
+        raise InputError(f"cannot be read as Parquet ({_shorten(str(exc))})", file=path) from None
+
+
+def _check_shape(path: Path, table: pa.Table) -> None:
+    names = table.column_names
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise InputError(f"column '{duplicates[0]}' appears more than once in the header", file=path)
+    if len(names) == 1:
+        for delimiter, spoken in FOREIGN_DELIMITERS.items():
+            if delimiter in names[0]:
+                raise InputError(
+                    f"has a single column '{_shorten(names[0])}': the file looks delimited by {spoken}, "
+                    "but mlgate reads comma-separated CSV",
+                    file=path,
+                )
+    if "" in names:
+        raise InputError(f"column {names.index('') + 1} has an empty name in the header", file=path)
+    if table.num_rows == 0:
+        raise InputError("has a header but no data rows", file=path)
+
+
+def read_data_file(path: Path) -> DataFile:
+    """Read CSV (default) or Parquet (by suffix) into Arrow, or raise an InputError naming the file."""
+    if not path.exists():
+        raise InputError("data file does not exist", file=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a data file", file=path)
+    is_parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    try:
+        table = _read_parquet(path) if is_parquet else _read_csv(path)
+    except PermissionError:
+        raise InputError("cannot be read (permission denied)", file=path) from None
+    _check_shape(path, table)
+    return DataFile(path=path, format="parquet" if is_parquet else "csv", table=table)
+
+
+def require_label(data: DataFile, label: str) -> None:
+    if label not in data.columns:
+        shown = ", ".join(data.columns[:10]) + (", …" if len(data.columns) > 10 else "")
+        raise InputError(f"label column '{label}' is not in the file (columns: {shown})", file=data.path)
+
+
+def require_shared_columns(train: DataFile, test: DataFile) -> None:
+    if not set(train.columns) & set(test.columns):
+        raise InputError(
+            f"has no column in common with {train.name}: they cannot be the same kind of data", file=test.path
+        )

@@ -1,0 +1,260 @@
+"""Quality: missing values, constant columns, duplicate rows, train/test leakage and label problems.
+
+Duplicates and leakage compare 64-bit row hashes instead of rows: each column hashes to one uint64 per row
+(numbers directly, strings through their distinct values only), the columns are mixed together, and the
+comparison is a hash-table lookup — linear in rows, no per-row Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from mlgate.checks import Finding
+from mlgate.checks.columns import kind_of, value_counts
+from mlgate.checks.pii import mask_values
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+NULLS_RULE = ("config", "data", "checks", "nulls", "max_fraction")
+# A label with at most this many distinct values is a class label; above it the task is regression.
+MAX_CLASSES = 20
+# A class rarer than this share of the training rows is "extreme imbalance" (1:100).
+MIN_CLASS_SHARE = 0.01
+# Test rows that also occur in train: any is worth a warning, more than this share fails.
+LEAKAGE_FAIL_SHARE = 0.05
+_NULL_HASH = 0x9E3779B97F4A7C15
+_HASH_MULTIPLIER = 0x100000001B3
+
+
+def missing_counts(column: pa.ChunkedArray) -> int:
+    """Nulls plus NaNs: both mean "no value" to a model."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_floating(column.type):
+        return column.null_count
+    return column.null_count + (pc.sum(pc.is_nan(column)).as_py() or 0)
+
+
+def null_findings(table: pa.Table, *, dataset: str, max_fraction: float) -> list[Finding]:
+    rows = table.num_rows
+    fractions = {name: missing_counts(table.column(name)) / rows for name in table.column_names}
+    over = {name: fraction for name, fraction in fractions.items() if fraction > max_fraction}
+    findings = [
+        Finding(
+            "nulls",
+            "fail",
+            f"column '{name}' is {fraction:.1%} missing, above the allowed {max_fraction:.1%}",
+            dataset,
+            name,
+            {"null_fraction": fraction, "max_fraction": max_fraction},
+            NULLS_RULE,
+        )
+        for name, fraction in over.items()
+    ]
+    with_nulls = {name: round(fraction, 6) for name, fraction in fractions.items() if fraction > 0}
+    if not over:
+        findings.append(
+            Finding(
+                "nulls",
+                "pass",
+                f"{len(with_nulls)} of {len(fractions)} columns have missing values, none above {max_fraction:.1%}",
+                dataset,
+                numbers={"null_fractions": with_nulls},
+            )
+        )
+    return findings
+
+
+def constant_findings(table: pa.Table, *, dataset: str) -> list[Finding]:
+    import pyarrow.compute as pc
+
+    findings = []
+    for name in table.column_names:
+        column = table.column(name)
+        if column.null_count == len(column):
+            continue  # all missing: the null check reports it
+        bounds = pc.min_max(column)
+        if bounds["min"] == bounds["max"]:
+            value = bounds["min"].as_py()
+            shown = repr(mask_values([value])[0]) if isinstance(value, str) else repr(value)
+            findings.append(
+                Finding(
+                    "constant",
+                    "warn",
+                    f"column '{name}' has a single value ({shown}) and carries no information",
+                    dataset,
+                    name,
+                )
+            )
+    return findings
+
+
+def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pandas.util import hash_array
+
+    kind = kind_of(column.type)
+    if kind == "datetime":
+        # Dates and times are integers underneath; hashing those keeps precision a float would round away.
+        # One unit first, so a CSV's timestamp[s] and a Parquet file's timestamp[ns] of one instant hash alike.
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us", tz=column.type.tz))
+        elif pa.types.is_date64(column.type):
+            column = column.cast(pa.date32())
+        storage = pa.int64() if column.type.bit_width == 64 else pa.int32()
+        ticks = pa.chunked_array([chunk.view(storage) for chunk in column.chunks], type=storage)
+        hashes = hash_array(ticks.cast(pa.int64()).fill_null(0).to_numpy())
+    elif kind in ("integer", "number", "boolean"):
+        # One numeric representation for all, so 1 (int) in train and 1.0 (float) in test hash alike.
+        hashes = hash_array(column.cast(pa.float64()).fill_null(0).to_numpy())
+    else:
+        distinct = pc.unique(column.drop_null())
+        distinct_hashes = hash_array(distinct.to_numpy(zero_copy_only=False).astype(object))
+        positions = pc.index_in(column, value_set=distinct).fill_null(0).to_numpy()
+        hashes = distinct_hashes[positions] if len(distinct) else np.zeros(len(column), dtype=np.uint64)
+    if column.null_count:
+        hashes = np.where(column.is_null().to_numpy(zero_copy_only=False), np.uint64(_NULL_HASH), hashes)
+    return hashes
+
+
+def row_hashes(table: pa.Table, columns: Sequence[str], start: np.ndarray | None = None) -> np.ndarray:
+    """One uint64 per row over `columns` (in the given order): equal rows hash equal.
+
+    `start` continues from the hashes of other columns, so a wider row hash reuses a narrower one.
+    """
+    import numpy as np
+
+    combined = np.zeros(table.num_rows, dtype=np.uint64) if start is None else start
+    for name in columns:
+        # Multiply-xor mixing (FNV-style); uint64 arithmetic wraps, which is what we want.
+        combined = (combined * np.uint64(_HASH_MULTIPLIER)) ^ _column_hash(table.column(name))
+    return combined
+
+
+def duplicate_findings(hashes: np.ndarray, *, dataset: str) -> list[Finding]:
+    import pandas as pd
+
+    duplicates = int(len(hashes) - pd.unique(hashes).size)
+    if not duplicates:
+        return [Finding("duplicates", "pass", "no duplicate rows", dataset, numbers={"duplicates": 0})]
+    share = duplicates / len(hashes)
+    return [
+        Finding(
+            "duplicates",
+            "warn",
+            f"{duplicates} rows ({share:.1%}) repeat an earlier row exactly",
+            dataset,
+            numbers={"duplicates": duplicates, "share": share},
+        )
+    ]
+
+
+def leakage_findings(train_hashes: np.ndarray, test_hashes: np.ndarray, *, columns: int) -> list[Finding]:
+    import pandas as pd
+
+    leaked = int(pd.Series(test_hashes).isin(pd.Series(train_hashes)).sum())
+    share = leaked / len(test_hashes)
+    numbers = {"leaked_rows": leaked, "share": share, "columns_compared": columns}
+    if not leaked:
+        return [Finding("leakage", "pass", "no test row also occurs in train", "test", numbers=numbers)]
+    return [
+        Finding(
+            "leakage",
+            "fail" if share > LEAKAGE_FAIL_SHARE else "warn",
+            f"{leaked} test rows ({share:.1%}) also occur in train with identical features",
+            "test",
+            numbers=numbers,
+        )
+    ]
+
+
+def _class_counts(label: pa.ChunkedArray) -> dict:
+    values, counts = value_counts(label)
+    return dict(zip(values.to_pylist(), counts.tolist(), strict=True))
+
+
+def label_findings(label: str, train: pa.ChunkedArray, test: pa.ChunkedArray | None) -> list[Finding]:
+    findings = []
+    for dataset, column in (("train", train), ("test", test)):
+        if column is not None and column.null_count:
+            findings.append(
+                Finding(
+                    "label",
+                    "fail",
+                    f"label '{label}' is missing in {column.null_count} rows",
+                    dataset,
+                    label,
+                    {"missing": column.null_count},
+                )
+            )
+    train_classes = _class_counts(train)
+    if len(train_classes) > MAX_CLASSES:
+        if not findings:
+            findings.append(
+                Finding(
+                    "label",
+                    "pass",
+                    f"label '{label}' is numeric ({len(train_classes)} distinct values): class checks do not apply",
+                    "train",
+                    label,
+                )
+            )
+        return findings
+    total = sum(train_classes.values())
+    if len(train_classes) < 2:
+        findings.append(
+            Finding(
+                "label",
+                "fail",
+                f"label '{label}' has a single class in train",
+                "train",
+                label,
+                {"classes": len(train_classes)},
+            )
+        )
+    rare = {value: count for value, count in train_classes.items() if count / total < MIN_CLASS_SHARE}
+    if rare:
+        value, count = min(rare.items(), key=lambda item: item[1])
+        findings.append(
+            Finding(
+                "label",
+                "warn",
+                f"label '{label}' is extremely imbalanced: class {value!r} is {count / total:.2%} of train",
+                "train",
+                label,
+                {"minority_share": count / total, "min_share": MIN_CLASS_SHARE},
+            )
+        )
+    if test is not None:
+        unseen = {value: count for value, count in _class_counts(test).items() if value not in train_classes}
+        if unseen:
+            findings.append(
+                Finding(
+                    "label",
+                    "fail",
+                    f"label '{label}' has classes in test never seen in train: "
+                    f"{', '.join(repr(v) for v in sorted(unseen, key=str))} ({sum(unseen.values())} rows)",
+                    "test",
+                    label,
+                    {"unseen_classes": len(unseen), "rows": sum(unseen.values())},
+                )
+            )
+    if not findings:
+        shares = {str(value): round(count / total, 6) for value, count in train_classes.items()}
+        findings.append(
+            Finding(
+                "label",
+                "pass",
+                f"{len(train_classes)} classes, all present in train",
+                "train",
+                label,
+                {"class_shares": shares},
+            )
+        )
+    return findings
