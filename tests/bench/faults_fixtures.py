@@ -71,25 +71,24 @@ FAULTS: tuple[Fault, ...] = (
 
 @dataclass(frozen=True)
 class Expect:
-    """A cell's outcome: exit code, the exact count of each record kind in the stand-in afterwards, the
-    error line's regex (None: no error line), files that must (or must not) exist in the workspace."""
+    """A cell's outcome: the exit code, the command's records afterwards (counts in the stand-in, files it
+    leaves), and the one error line's regex (None: no error line at all)."""
 
     code: int
-    records: Mapping[str, int]
+    records: Mapping[str, object]
     error: str | None = None
-    present: tuple[str, ...] = ()
-    absent: tuple[str, ...] = ()
-    notice: str | None = None  # a `::notice::` line must match this regex
 
 
 @dataclass(frozen=True)
 class Request:
-    """One request of a command that a fault is aimed at, and the record kind it creates or reads."""
+    """One request of a command that a fault is aimed at, and the records when it fails for good: `broken`
+    when every try fails, `broken_once` when a single answer was final (401, 404, …; default `broken`)."""
 
     label: str
     method: str
     path: str  # regex of the decoded path below the API base URL
-    record: str
+    broken: Mapping[str, object]
+    broken_once: Mapping[str, object] | None = None
 
 
 def tree_digest(root: Path, *, exclude: Iterable[str] = ()) -> str:
