@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,21 +266,32 @@ def bad_input_params(cases: Iterable[BadInput], command: str) -> list[Any]:
     return params
 
 
-def check_bad_input(case: BadInput, tmp_path: Path, base: Mapping[str, Content] | None = None) -> None:
-    """Run the case's command line in a fresh workspace (the area's valid `base` files plus the case's), and
-    check the contract: exit 2, exactly one output line, the error naming the culprit, no traceback, no byte
-    of a file outside the workspace shown, and the workspace and the runner's files exactly as they were."""
+def check_bad_input(
+    case: BadInput,
+    tmp_path: Path,
+    base: Mapping[str, Content] | None = None,
+    *,
+    setup: Callable[[Path], None] | None = None,
+    ignore: Iterable[str] = (),
+) -> None:
+    """Run the case's command line in a fresh workspace (the area's valid `base` files, then `setup`, e.g. a
+    commit of them, then the case's files), and check the contract: exit 2, exactly one output line, the error
+    naming the culprit, no traceback, no byte of a file outside the workspace shown, and the workspace (less
+    the `ignore`d folders, such as .git whose index git refreshes) and the runner's files as they were."""
     workspace, runner, outside = tmp_path / "workspace", tmp_path / "runner", tmp_path / "outside"
     for folder in (workspace, runner, outside):
         folder.mkdir(exist_ok=True)
     for name in ("secret.txt", "secret.csv", "secret.json", "secret.yml"):
         (outside / name).write_text(f"{SECRET}\n", encoding="utf-8")
     (outside / "dir").mkdir(exist_ok=True)
-    materialize(workspace, {**(base or {}), **case.files})
+    materialize(workspace, dict(base or {}))
+    if setup is not None:
+        setup(workspace)
+    materialize(workspace, case.files)
     for name in ("gh_output", "gh_summary", "gh_env", "gh_path"):
         (runner / name).touch()
     env = {key: value.format(workspace=workspace, runner=runner) for key, value in case.env.items()}
-    before = (tree_digest(workspace), tree_digest(runner), tree_digest(outside))
+    before = (tree_digest(workspace, exclude=ignore), tree_digest(runner), tree_digest(outside))
 
     done = run_cli(*case.args, cwd=workspace, env=env)
 
@@ -296,4 +307,5 @@ def check_bad_input(case: BadInput, tmp_path: Path, base: Mapping[str, Content] 
     assert len(lines) == 1 and lines[0] in error_lines(done.stdout, done.stderr), output
     assert case.culprit in lines[0], f"the error does not name {case.culprit!r}\n{output}"
     assert SECRET not in done.stdout + done.stderr, output
-    assert (tree_digest(workspace), tree_digest(runner), tree_digest(outside)) == before, f"files changed\n{output}"
+    after = (tree_digest(workspace, exclude=ignore), tree_digest(runner), tree_digest(outside))
+    assert after == before, f"files changed\n{output}"
