@@ -1,6 +1,6 @@
-"""Reliability bench: the faults every GitHub-talking command is run against, what a cell of that matrix
-expects, a digest of a directory tree (to prove a failed run changed nothing), and the matrix table printed
-at the end of the pytest run.
+"""Reliability bench: the faults every GitHub-talking command is run against and what a cell of that matrix
+expects; the bad-input corpus's case type and its check (exit 2, one line naming the culprit, nothing
+changed); a digest of a directory tree; and the fault-matrix table printed at the end of the pytest run.
 
 A matrix cell is one (command, request, fault). The cell's test records `fault_cell` in its user properties;
 `pytest_terminal_summary` below collects those reports (also from xdist workers) into the table.

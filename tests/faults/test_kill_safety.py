@@ -108,7 +108,31 @@ REPORT = Killable(
     prepare_report,
     check_report,
 )
-KILLABLES = (REPORT,)
+
+
+def prepare_validate(workspace: Path) -> None:
+    rows = "".join(f"{i % 97}.{i % 13},{i % 31},{'abcde'[i % 5]},{i % 2}\n" for i in range(30_000))
+    (workspace / "data").mkdir(parents=True, exist_ok=True)
+    for name in ("train.csv", "test.csv"):
+        (workspace / "data" / name).write_text("width,height,kind,target\n" + rows, encoding="utf-8")
+    config = "data:\n  train: data/train.csv\n  test: data/test.csv\n  label: target\n"
+    (workspace / "mlgate.yml").write_text(config, encoding="utf-8")
+
+
+def check_validate(workspace: Path, before: dict[str, object], complete: dict[str, object]) -> None:
+    """validation.json, if there, reads back whole; the inputs are untouched (its evidence holds timings, so
+    it is compared by reading, not with the complete run's bytes)."""
+    results = workspace / ".mlgate" / "results" / "validation.json"
+    if results.exists():
+        assert read_result(results).step == "validation"
+    after = snapshot(workspace)
+    assert {name: after[name] for name in before if not name.startswith(".mlgate/")} == {
+        name: data for name, data in before.items() if not name.startswith(".mlgate/")
+    }
+
+
+VALIDATE = Killable("validate", [sys.executable, "-m", "mlgate", "validate"], prepare_validate, check_validate)
+KILLABLES = (REPORT, VALIDATE)
 
 
 def run_complete(killable: Killable, workspace: Path) -> tuple[float, dict[str, object]]:
