@@ -104,7 +104,8 @@ def _terminated(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code contract."""
     os.environ.setdefault("DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY", "1")
-    signal.signal(signal.SIGTERM, _terminated)
+    if argv is None:  # the process's own entry point (console script, python -m), not a caller running us in-process
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         code = cli.main(args=argv, prog_name="mlgate", standalone_mode=False, auto_envvar_prefix="MLGATE")
     except MlgateError as exc:
