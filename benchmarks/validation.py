@@ -1,0 +1,360 @@
+"""2. Validation: `mlgate validate` (built-in checks over every row) vs deepchecks `data_integrity` +
+`train_test_validation` (defaults) on the same generated train data and drifted copy, at 100k, 1M and 5M rows.
+
+The data (20 columns: floats, integers, categories, a flag and a binary label; nulls in some columns) is
+generated once per size into the cache directory as Parquet. The test file is a drifted copy: shifted and
+rescaled numbers, a reweighted category, more nulls. Both tools read the Parquet files from disk in a fresh
+process, so each figure is what a CI step would pay end to end.
+
+    python -m benchmarks.validation generate ROWS DIR          # the data files
+    python -m benchmarks.validation deepchecks DIR             # the alternative, as a user would write it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import (
+    NO_TARGET,
+    Case,
+    Context,
+    Measurement,
+    Row,
+    Section,
+    at_most,
+    both,
+    has_command,
+    interleave,
+    median_cpu,
+    median_rss,
+    median_wall,
+    memory_mib,
+    mib,
+    not_measurable,
+    seconds,
+    times,
+    wall_summary,
+)
+from benchmarks.profiles import profile
+
+NAME = "validation"
+TITLE = "Validation: `mlgate validate` vs deepchecks `data_integrity` + `train_test_validation`"
+GENERATOR_VERSION = 1  # bump when the generated data changes, so cached files are rebuilt
+SIZES = (100_000, 1_000_000, 5_000_000)
+SMOKE_SIZES = (1_000, 2_000)
+LABEL = "label"
+CATEGORIES = {
+    "region": ["north", "south", "east", "west", "central"],
+    "plan": ["free", "basic", "pro", "team", "enterprise"],
+    "channel": [f"channel_{i:02d}" for i in range(12)],
+    "device": ["desktop", "mobile", "tablet"],
+    "country": [f"country_{i:02d}" for i in range(40)],
+    "segment": ["a", "b", "c", "d"],
+}
+FLOATS = 9
+INTEGERS = 3
+MAX_SECONDS_1M = 15.0
+MAX_SCALING = 5.5
+MAX_RSS_FACTOR = 3.0
+# deepchecks' TrainTestSamplesMix alone runs for many minutes at 1M rows on this shared machine; past this, the
+# run is stopped and reported as a lower bound (mlgate's ratio is then an upper bound).
+DEEPCHECKS_TIMEOUT_S = 900
+
+
+# ---- data ---------------------------------------------------------------------------------------------------
+
+
+def generate(rows: int, out: Path) -> None:
+    """train.parquet and its drifted copy test.parquet, `rows` rows each, 20 columns, seeded."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def table(seed: int, drifted: bool) -> pa.Table:
+        rng = np.random.default_rng(seed)
+        columns: dict[str, pa.Array] = {}
+        shift, scale = (0.5, 1.5) if drifted else (0.0, 1.0)
+        for i in range(FLOATS):
+            values = rng.normal(loc=shift if i < 3 else 0.0, scale=scale if i in (1, 4) else 1.0, size=rows)
+            null_share = (0.08 if drifted else 0.02) if i == 2 else (0.01 if i % 3 == 0 else 0.0)
+            mask = rng.random(rows) < null_share if null_share else None
+            columns[f"num_{i}"] = pa.array(values, mask=mask)
+        for i in range(INTEGERS):
+            low, high = (18, 90) if i == 0 else (0, 1000 * (i + 1))
+            values = rng.integers(low + (5 if drifted and i == 0 else 0), high, size=rows)
+            columns[f"int_{i}"] = pa.array(values)
+        for position, (name, values) in enumerate(CATEGORIES.items()):
+            weights = np.linspace(1.0, 2.0, len(values))
+            if drifted and position == 0:
+                weights = weights[::-1] ** 3  # the most common region becomes the rarest
+            codes = rng.choice(len(values), size=rows, p=weights / weights.sum()).astype(np.int32)
+            mask = rng.random(rows) < 0.03 if position == 1 else None
+            encoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), pa.array(values))
+            columns[name] = encoded.dictionary_decode()
+        columns["is_active"] = pa.array(rng.random(rows) < 0.7)
+        logits = columns["num_0"].to_numpy(zero_copy_only=False) - 0.02 * (columns["int_0"].to_numpy() - 50)
+        columns[LABEL] = pa.array((np.nan_to_num(logits) + rng.normal(size=rows) > 0).astype(np.int64))
+        return pa.table(columns)
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, seed, drifted in (("train", 1, False), ("test", 2, True)):
+        pq.write_table(table(seed, drifted), out / f"{name}.parquet.tmp")
+        (out / f"{name}.parquet.tmp").rename(out / f"{name}.parquet")
+
+
+def dataset(ctx: Context, rows: int) -> Path:
+    """The cached data directory for `rows`, generated in a fresh process the first time."""
+    from benchmarks.harness import measure
+
+    folder = ctx.cache_dir / "validation" / f"v{GENERATOR_VERSION}-{rows}"
+    if not (folder / "test.parquet").exists():
+        print(f"[bench] generating {rows:,} rows into {folder}", file=sys.stderr, flush=True)
+        measure(ctx.module("validation", "generate", str(rows), str(folder)))
+    return folder
+
+
+def in_memory_mib(ctx: Context, folder: Path) -> float:
+    """Arrow's in-memory size of train + test as read from Parquet: the data size the RSS target refers to."""
+    from benchmarks.harness import measure
+
+    code = (
+        "import sys, pyarrow.parquet as pq\n"
+        "print(sum(pq.read_table(f'{sys.argv[1]}/{n}.parquet').nbytes for n in ('train', 'test')))\n"
+    )
+    return int(measure([str(ctx.python), "-c", code, str(folder)]).stdout) / 2**20
+
+
+# ---- the alternative: deepchecks as a user would run it ------------------------------------------------------
+
+
+def run_deepchecks(folder: Path) -> dict[str, Any]:
+    """Both suites with their default checks and conditions; what failed, and where the time went."""
+    started = time.perf_counter()
+    import pandas as pd
+    from deepchecks.tabular import Dataset
+    from deepchecks.tabular.suites import data_integrity, train_test_validation
+
+    imported = time.perf_counter()
+    train = pd.read_parquet(folder / "train.parquet")
+    test = pd.read_parquet(folder / "test.parquet")
+    categorical = [name for name in CATEGORIES if name in train.columns] + ["is_active"]
+    train_ds = Dataset(train, label=LABEL, cat_features=categorical)
+    test_ds = Dataset(test, label=LABEL, cat_features=categorical)
+    loaded = time.perf_counter()
+    results = [data_integrity().run(train_ds), train_test_validation().run(train_ds, test_ds)]
+    finished = time.perf_counter()
+    found = []
+    for result in results:
+        for check in result.get_not_passed_checks():
+            found.append(check.get_header())
+        found += [f"{failure.header} (did not run)" for failure in result.get_not_ran_checks()]
+    return {
+        "found": found,
+        "seconds": {"import": imported - started, "read": loaded - imported, "suites": finished - loaded},
+    }
+
+
+# ---- the benchmark ------------------------------------------------------------------------------------------
+
+
+def _mlgate_config(folder: Path, rows: int) -> Path:
+    """A mlgate.yml that runs the built-in checks only, over every row (no sampling), without deepchecks."""
+    config = folder.parent / f"mlgate-{rows}.yml"
+    config.write_text(
+        "data:\n"
+        f"  train: {folder / 'train.parquet'}\n"
+        f"  test: {folder / 'test.parquet'}\n"
+        f"  label: {LABEL}\n"
+        f"  sample_rows: {max(rows, 1000)}\n"
+        "  checks:\n"
+        "    deepchecks: []\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _mlgate_findings(results_dir: Path) -> list[str]:
+    document = json.loads((results_dir / "validation.json").read_text(encoding="utf-8"))
+    return [
+        f"{finding['check']} ({finding['severity']}): {finding['message']}"
+        for finding in document["evidence"]["findings"]
+        if finding["severity"] in ("warn", "fail") or finding["check"] == "drift"  # drift names what drifted
+    ]
+
+
+def _cases(ctx: Context, folder: Path, rows: int, with_deepchecks: bool) -> dict[str, Case]:
+    config = _mlgate_config(folder, rows)
+    results = ctx.work_dir / f"results-{rows}"
+    cases = {
+        "mlgate": Case(
+            [ctx.tool("mlgate"), "--config", str(config), "--results-dir", str(results), "validate"],
+            cwd=ctx.work_dir,
+            ok_codes=(0, 1),  # 1: the drifted copy fails the gate, as it should
+        )
+    }
+    if with_deepchecks:  # minutes per run: measured once, in the middle of mlgate's runs
+        argv = ctx.module(NAME, "deepchecks", str(folder))
+        cases["deepchecks"] = Case(argv, cwd=ctx.work_dir, runs=1, timeout=DEEPCHECKS_TIMEOUT_S, may_time_out=True)
+    return cases
+
+
+@dataclass
+class _Size:
+    rows: int
+    data_mib: float
+    runs: dict[str, list[Measurement]]
+    cases: dict[str, Case]
+    mlgate_found: list[str]
+    deepchecks: dict[str, Any] | None  # the worker's answer, None when not run at this size
+
+    @property
+    def label(self) -> str:
+        return _label(self.rows)
+
+
+def run(ctx: Context) -> Section:
+    if not has_command(ctx, "validate"):
+        why = "`mlgate validate` is not on this build"
+        return not_measurable(NAME, TITLE, ctx, "1M × 20 validated", f"≤ {MAX_SECONDS_1M:.0f} s", why)
+    sizes = SMOKE_SIZES if ctx.smoke else SIZES
+    with_deepchecks = sizes[:1] if ctx.smoke else sizes[:2]
+    section = Section(NAME, TITLE, ctx.rerun(NAME))
+    measured: list[_Size] = []
+    for rows in sizes:
+        folder = dataset(ctx, rows)
+        cases = _cases(ctx, folder, rows, rows in with_deepchecks)
+        repeats = 1 if ctx.smoke or rows >= 5_000_000 else 3
+        runs = interleave(cases, repeats=repeats, warmup=0)
+        answer = None
+        if "deepchecks" in runs and not runs["deepchecks"][0].timed_out:
+            answer = json.loads(runs["deepchecks"][0].stdout.strip().splitlines()[-1])
+        found = _mlgate_findings(ctx.work_dir / f"results-{rows}")
+        measured.append(_Size(rows, in_memory_mib(ctx, folder), runs, cases, found, answer))
+    for size in measured:
+        section.rows += _rows_for(ctx, size, measured)
+    section.rows.append(_scaling_row(measured[-2], measured[-1]))
+    section.notes += _notes(measured)
+    if any(row.figure.startswith("1M") for row in section.misses) and not ctx.smoke:
+        rows = 1_000_000
+        config = _mlgate_config(dataset(ctx, rows), rows)
+        results = str(ctx.work_dir / "results-profile")
+        argv = ["-m", "mlgate", "--config", str(config), "--results-dir", results, "validate"]
+        section.notes.append(f"What dominates `mlgate validate` at 1M rows:\n\n{profile(ctx, argv, ok_codes=(0, 1))}")
+    return section
+
+
+def _label(rows: int) -> str:
+    return f"{rows // 1_000_000}M" if rows >= 1_000_000 and rows % 1_000_000 == 0 else f"{rows // 1000}k"
+
+
+def _not_run(size: _Size, measured: list[_Size]) -> str:
+    """Why deepchecks was not run at this size: its measured memory, scaled to these rows, against the machine's."""
+    finished = [s for s in measured if "deepchecks" in s.runs and not s.runs["deepchecks"][0].timed_out]
+    largest = max(finished, key=lambda s: s.rows)
+    peak = median_rss(largest.runs["deepchecks"])
+    needed = peak * size.rows / largest.rows
+    return (
+        f"deepchecks not run: it peaked at {mib(peak)} on {largest.label} rows, so {size.label} would need about "
+        f"{mib(needed)} (linear), against {mib(memory_mib())} on this whole shared machine"
+    )
+
+
+def _rows_for(ctx: Context, size: _Size, measured: list[_Size]) -> list[Row]:
+    runs, label = size.runs, size.label
+    mlgate = median_wall(runs["mlgate"])
+    command = f"`{ctx.display(size.cases['mlgate'].argv)}`"
+    checks = [at_most(mlgate, MAX_SECONDS_1M, seconds)] if size.rows == 1_000_000 else []
+    targets = [f"≤ {MAX_SECONDS_1M:.0f} s"] if checks else []
+    if "deepchecks" not in runs:
+        alternative, ratio, speed = _not_run(size, measured), "—", "—"
+    else:
+        deepchecks = median_wall(runs["deepchecks"])
+        stopped = runs["deepchecks"][0].timed_out  # then deepchecks' time is a lower bound, the ratio an upper one
+        command += f" vs `{ctx.display(size.cases['deepchecks'].argv)}`"
+        checks.append(at_most(mlgate / deepchecks, 1.0))
+        targets.append("< 1× deepchecks")
+        bound = "≤ " if stopped else ""
+        alternative = f"deepchecks: {wall_summary(runs['deepchecks'])}"
+        if stopped:
+            alternative = f"deepchecks: stopped unfinished after {seconds(deepchecks)}"
+        ratio = f"{bound}{times(mlgate / deepchecks)}"
+        speed = f"deepchecks: {bound.replace('≤', '<')}{2 * size.rows / deepchecks:,.0f}"
+    target, verdict = (" and ".join(targets), both(*checks)) if checks else ("—", NO_TARGET)
+    rss = median_rss(runs["mlgate"])
+    alternative_rss = "—"
+    if "deepchecks" in runs:
+        alternative_rss = "deepchecks: " + (
+            "unknown (stopped)" if runs["deepchecks"][0].timed_out else mib(median_rss(runs["deepchecks"]))
+        )
+    return [
+        Row(f"{label} × 20: wall time (train + drifted test, {label} rows each)",
+            f"{wall_summary(runs['mlgate'])}; CPU {seconds(median_cpu(runs['mlgate']))}",
+            alternative, ratio, target, verdict, command),
+        Row(f"{label} × 20: rows/s (both files)", f"{2 * size.rows / mlgate:,.0f}", speed, command="same runs"),
+        Row(f"{label} × 20: peak RSS (data in memory: {mib(size.data_mib)})", mib(rss), alternative_rss,
+            times(rss / size.data_mib) + " of the data", f"≤ {MAX_RSS_FACTOR:.0f}× the data",
+            at_most(rss / size.data_mib, MAX_RSS_FACTOR), "same runs"),
+    ]  # fmt: skip
+
+
+def _scaling_row(small: _Size, large: _Size) -> Row:
+    growth = median_wall(large.runs["mlgate"]) / median_wall(small.runs["mlgate"])
+    factor = large.rows / small.rows
+    limit = MAX_SCALING * factor / 5  # the issue's 5.5 for 5× the rows, for whatever factor the sizes have
+    return Row(
+        f"time growth {small.label} → {large.label} rows ({factor:.0f}× the rows)",
+        times(growth),
+        target=f"≤ {limit:.1f}× (linear)",
+        ratio=times(growth),
+        verdict=at_most(growth, limit),
+        command="the wall-time medians above",
+    )
+
+
+def _notes(measured: list[_Size]) -> list[str]:
+    notes = [
+        "mlgate runs its built-in checks (schema inferred, nulls, duplicates, leakage, label, PII, drift) with "
+        "`data.sample_rows` set to the row count, so every check sees every row; deepchecks runs both suites "
+        "with their default checks, conditions and sampling (many of its checks look at a sample), reading the "
+        "same Parquet files with pandas. Wall time and peak RSS are of the whole process: import, read, check. "
+        "mlgate: median of 3 runs (1 at 5M); deepchecks: one run per size (each takes minutes), between mlgate's. "
+        "CPU is user + system time, which the machine's load does not inflate: where the wall time misses an "
+        "absolute target but the CPU time is well under it, the other jobs on the machine made the difference.",
+    ]
+    for size in measured:
+        text = f"What each found at {size.label} rows — **mlgate** ({len(size.mlgate_found)}): "
+        text += "; ".join(size.mlgate_found) or "nothing"
+        if "deepchecks" in size.runs and size.deepchecks is None:
+            text += ". **deepchecks**: stopped before it finished, so it reported nothing"
+        if size.deepchecks is not None:
+            found, split = size.deepchecks["found"], size.deepchecks["seconds"]
+            text += f". **deepchecks** ({len(found)} checks not passed): " + ("; ".join(found) or "nothing")
+            text += ". deepchecks' own time split: " + ", ".join(f"{k} {seconds(v)}" for k, v in split.items())
+        notes.append(text + ".")
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.validation")
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("generate")
+    make.add_argument("rows", type=int)
+    make.add_argument("out", type=Path)
+    alternative = commands.add_parser("deepchecks")
+    alternative.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        generate(args.rows, args.out)
+    else:
+        print(json.dumps(run_deepchecks(args.folder)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
