@@ -28,7 +28,7 @@ pytest: install
 test: lint pytest
 
 demo: install
-	$(VENV)/bin/mlgate demo
+	$(VENV)/bin/mlgate demo "$$(mktemp -d)/mlgate-demo"
 
 bench: install
 	$(PY) benchmarks/run.py

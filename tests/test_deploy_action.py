@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-import pytest
 from bench.action_fixtures import ActionBench
 from bench.github_standin import GitHubStandIn
 from bench.registry_fixtures import DeployRepo
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "actions" / "deploy"
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """A later step's PATH once actions/setup ran: a shim dir with only `mlgate` (here: this checkout's)."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "mlgate").symlink_to(Path(sys.executable).parent / "mlgate")
-    return {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
 
 
 def push_event(ref: str = "refs/heads/main") -> dict[str, object]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,6 @@ from bench.report_fixtures import HEAD_SHA, bundle, write_bundle
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "actions" / "report"
 MARKER_CI = "<!-- mlgate:report workflow=CI name=mlgate -->"
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """A later step's PATH once actions/setup ran: a shim dir with only `mlgate` (here: this checkout's)."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "mlgate").symlink_to(Path(sys.executable).parent / "mlgate")
-    return {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
 
 
 def pull_payload(pull: Pull) -> dict[str, object]:

@@ -79,6 +79,13 @@ def test_foreign_or_broken_files_are_input_errors(tmp_path: Path, content: str, 
     assert str(path) in str(info.value)
 
 
+def test_bundle_labels_unlabelled_results_by_directory(tmp_path: Path) -> None:
+    for job in ("logreg", "forest"):
+        write_result(tmp_path / job, sample())
+    assert [r.label for r in read_bundle([tmp_path / "logreg", tmp_path / "forest"])] == ["logreg", "forest"]
+    assert [r.label for r in read_bundle([tmp_path / "logreg"])] == [None]
+
+
 def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="results directory does not exist"):
         read_results_dir(tmp_path / "nope")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,15 +11,6 @@ from bench.action_fixtures import ActionBench
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATE = ROOT / "actions" / "validate-data"
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """A later step's PATH once actions/setup ran: a shim dir with only `mlgate` (here: this checkout's)."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "mlgate").symlink_to(Path(sys.executable).parent / "mlgate")
-    return {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}", "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1"}
 
 
 @pytest.mark.slow
@@ -34,13 +23,15 @@ def test_example_repo_with_its_own_policy(
     results = Path(result.outputs["results"])
     assert results == example_repo / ".mlgate" / "results" / "validation.json"
     document = json.loads(results.read_text())
-    assert result.outputs["passed"] == ("false" if document["verdict"] == "fail" else "true")
+    # Clean data under the example's own policy passes: no false alarm from drift notices or deepchecks.
+    assert document["verdict"] == "pass", document["summary"]
+    assert result.outputs["passed"] == "true"
     evidence = document["evidence"]
     assert evidence["inputs"]["train"]["path"] == "data/train.csv"
-    assert [suite["suite"] for suite in evidence["deepchecks"]] == ["data_integrity", "train_test_validation"]
+    assert [suite["suite"] for suite in evidence["deepchecks"]] == ["model_evaluation"]
     assert evidence["drift"]["threshold"] == 0.1  # from the example's policy
     uploaded = sorted(p.name for p in (run_action.artifacts_dir / "mlgate-validation").iterdir())
-    assert uploaded == ["deepchecks-data_integrity.html", "deepchecks-train_test_validation.html"]
+    assert uploaded == ["deepchecks-model_evaluation.html"]
     # Every deepchecks finding points at the line of mlgate.yml that asked for the suites.
     deepchecks_line = next(
         n for n, line in enumerate((example_repo / "mlgate.yml").read_text().splitlines(), 1) if "deepchecks:" in line

@@ -6,6 +6,7 @@ atomic, so a step killed mid-write leaves the previous document intact.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -172,5 +173,16 @@ def read_results_dir(results_dir: Path) -> list[StepResult]:
 
 
 def read_bundle(results_dirs: Iterable[Path]) -> list[StepResult]:
-    """Results of several directories (matrix jobs) in one list; each keeps its own `label`."""
-    return [result for directory in results_dirs for result in read_results_dir(directory)]
+    """Results of several directories (matrix jobs) in one list.
+
+    With more than one directory, a result without a `label` is labelled by its directory's name, so a matrix
+    job's bundle downloaded as `results/<job>/` names its job in the merged report.
+    """
+    directories = list(results_dirs)
+    merged = []
+    for directory in directories:
+        for result in read_results_dir(directory):
+            if result.label is None and len(directories) > 1:
+                result = dataclasses.replace(result, label=directory.name)
+            merged.append(result)
+    return merged

@@ -40,8 +40,9 @@ _NOT_APPLICABLE = (
     "DeepchecksNotSupportedError",
     "NotEnoughSamplesError",
 )
-# Static predictions carry no feature importance; checks that need it cannot apply without the model object.
-_NEEDS_MODEL = ("Feature Importance is not available",)
+# Static predictions carry no feature importance, and small data cannot train Weak Segments' error model: in both
+# cases the check cannot apply to this input, which is what "not applicable" means (not a crash of the check).
+_CANNOT_APPLY = ("Feature Importance is not available", "unable to train an error model")
 PROBA_PREFIX = "y_proba_"
 
 
@@ -143,8 +144,8 @@ def _outcome(result: Any) -> CheckOutcome:
     header = result.get_header()
     if isinstance(result, CheckFailure):
         kind = type(result.exception).__name__
-        needs_model = any(text in str(result.exception) for text in _NEEDS_MODEL)
-        status = "not_applicable" if kind in _NOT_APPLICABLE or needs_model else "error"
+        cannot_apply = any(text in str(result.exception) for text in _CANNOT_APPLY)
+        status = "not_applicable" if kind in _NOT_APPLICABLE or cannot_apply else "error"
         return CheckOutcome(header, status, f"{kind}: {result.exception}")
     conditions = result.conditions_results
     if not conditions:

@@ -105,6 +105,7 @@ class RetrainConfig:
     data_command: str | None = None
     when: str = "drift"
     branch: str = "mlgate/retrain"
+    drift_share: float | None = None  # None: data.checks.drift.max_drifted_share
 
 
 @dataclass(frozen=True)

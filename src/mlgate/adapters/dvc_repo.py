@@ -1,0 +1,431 @@
+"""Metrics, params and data versions of a (DVC) repository at a git revision or in the workspace.
+
+The fast path reads dvc.yaml, dvc.lock, *.dvc and the metrics/params files straight from git objects (one
+`git cat-file --batch` per revision) and parses them as DVC does (ruamel YAML 1.2, JSON with NaN, TOML).
+DVC's own API is used only where git alone cannot answer: templated dvc.yaml files (`${…}`, foreach, matrix)
+and files DVC caches instead of committing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import posixpath
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.adapters import git
+from mlgate.compare.diff import metrics_values, params_values
+from mlgate.errors import InputError
+
+WORKSPACE = "workspace"
+PROJECT_FILE = "dvc.yaml"
+LOCK_FILE = "dvc.lock"
+DVC_FILE_SUFFIX = ".dvc"
+DEFAULT_PARAMS_FILE = "params.yaml"
+
+
+class FileFormatError(Exception):
+    """A metrics/params file that does not parse; names the file, and the line when the parser knows it."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason, self.line = path, reason, line
+
+
+def _parse_yaml(text: str, path: str) -> Any:
+    from ruamel.yaml import YAML, YAMLError  # DVC's parser: YAML 1.2, so `yes` stays a string as in DVC
+
+    try:
+        return YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FileFormatError(path, f"is not valid YAML ({problem})", mark.line + 1 if mark else None) from None
+
+
+def _scalar(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_table(text: str, path: str, delimiter: str) -> dict[str, Any]:
+    """One data row -> {column: value}; several rows -> keyed by the first column: {row: {column: value}}."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = [row for row in rows if row]
+    if len(rows) < 2:
+        raise FileFormatError(path, "needs a header row and at least one data row")
+    header = rows[0]
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise FileFormatError(path, f"row has {len(row)} fields, the header has {len(header)}", number)
+    if len(rows) == 2:
+        return {name: _scalar(value) for name, value in zip(header, rows[1], strict=True)}
+    return {row[0]: {name: _scalar(v) for name, v in zip(header[1:], row[1:], strict=True)} for row in rows[1:]}
+
+
+def parse_document(data: bytes, path: str) -> Any:
+    """Parse a metrics/params file by its suffix, as DVC does (anything unknown is YAML); CSV/TSV as tables."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FileFormatError(path, "is not UTF-8 text") from None
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix == ".json":
+        try:
+            return json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise FileFormatError(path, f"is not valid JSON ({exc.msg})", exc.lineno) from None
+    if suffix == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise FileFormatError(path, f"is not valid TOML ({exc})") from None
+    if suffix in (".csv", ".tsv"):
+        return _parse_table(text, path, "," if suffix == ".csv" else "\t")
+    return _parse_yaml(text, path)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the repository lives: the git work tree, and the directory DVC (or mlgate.yml) treats as root."""
+
+    git_root: Path
+    root: Path
+    is_dvc: bool
+
+    @property
+    def prefix(self) -> str:
+        """`root` relative to the git work tree, as git paths spell it ("" at the top)."""
+        relative = self.root.relative_to(self.git_root).as_posix()
+        return "" if relative == "." else relative + "/"
+
+    def relative(self, path: Path) -> str:
+        """A path given relative to the current directory, as a path relative to `root`."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            raise InputError(f"is outside the project at {self.root}", file=path) from None
+
+
+def open_project(start: Path) -> Project:
+    """The project holding `start`: the nearest directory with `.dvc/` up to the git root, else `start`."""
+    start = start.resolve()
+    git_root = git.toplevel(start).resolve()
+    for directory in (start, *start.parents):
+        if (directory / ".dvc").is_dir():
+            return Project(git_root, directory, True)
+        if directory == git_root:
+            break
+    return Project(git_root, start, False)
+
+
+class Tree:
+    """The files of the project at one revision: a commit's git objects, or the workspace on disk."""
+
+    def __init__(self, project: Project, rev: str | None) -> None:
+        self.project = project
+        self.rev = rev  # None: the workspace
+        self._listing: list[str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.rev or WORKSPACE
+
+    def files(self) -> list[str]:
+        """Every file of the project (relative to its root); the workspace counts untracked, unignored files."""
+        if self._listing is None:
+            root, prefix = self.project.git_root, self.project.prefix
+            if self.rev is None:
+                out = git.run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name")
+                paths = [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+            else:
+                paths = git.tracked_files(root, self.rev)
+            self._listing = [p[len(prefix) :] for p in paths if p.startswith(prefix)]
+        return self._listing
+
+    def read(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+        paths = list(paths)
+        if self.rev is None:
+            return {p: _read_disk(self.project.root / p) for p in paths}
+        blobs = git.read_blobs(self.project.git_root, [(self.rev, self.project.prefix + p) for p in paths])
+        return {p: blobs[(self.rev, self.project.prefix + p)] for p in paths}
+
+
+def _read_disk(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the dvc.yaml files declare: metrics files, and params files with the keys tracked (empty: all)."""
+
+    metrics: tuple[str, ...] = ()
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cached_outs: frozenset[str] = frozenset()  # outs DVC caches (not in git): read through DVC
+    templated: bool = False  # uses ${...}, foreach or matrix: only DVC itself can resolve it
+
+
+def _entries(items: Any) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """dvc.yaml lists hold `path` or `{path: {options}}`."""
+    for item in items or ():
+        if isinstance(item, str):
+            yield item, {}
+        elif isinstance(item, Mapping):
+            for path, options in item.items():
+                yield str(path), options if isinstance(options, Mapping) else {}
+
+
+def _join(directory: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(directory, path))
+
+
+def _declared(documents: Mapping[str, Any]) -> Declared:
+    """Merge dvc.yaml documents keyed by their file path, following DVC's rules for params."""
+    metrics: list[str] = []
+    cached: set[str] = set()
+    keys: dict[str, list[str]] = {}
+    whole: set[str] = set()
+    templated = False
+    for dvc_yaml, document in documents.items():
+        if not isinstance(document, Mapping):
+            continue
+        directory = posixpath.dirname(dvc_yaml)
+        templated |= "${" in json.dumps(document, default=str)
+        metrics.extend(_join(directory, path) for path, _ in _entries(document.get("metrics")))
+        whole.update(_join(directory, path) for path, _ in _entries(document.get("params")))
+        for stage in (document.get("stages") or {}).values():
+            if not isinstance(stage, Mapping):
+                continue
+            templated |= "foreach" in stage or "matrix" in stage
+            wdir = _join(directory, str(stage.get("wdir", ".")))
+            for kind in ("outs", "metrics", "plots"):
+                for path, options in _entries(stage.get(kind)):
+                    if kind == "metrics":
+                        metrics.append(_join(wdir, path))
+                    if options.get("cache", True) and kind != "plots":
+                        cached.add(_join(wdir, path))
+            for item in stage.get("params") or ():
+                if isinstance(item, str):  # a key of the default params file
+                    keys.setdefault(_join(wdir, DEFAULT_PARAMS_FILE), []).append(item)
+                elif isinstance(item, Mapping):
+                    for path, tracked in item.items():
+                        target = _join(wdir, str(path))
+                        if tracked:
+                            keys.setdefault(target, []).extend(str(k) for k in tracked)
+                        else:
+                            whole.add(target)
+    params = {path: () if path in whole else tuple(dict.fromkeys(keys.get(path, ()))) for path in {*keys, *whole}}
+    return Declared(tuple(dict.fromkeys(metrics)), params, frozenset(cached), templated)
+
+
+def _select(document: Any, key_paths: Sequence[str]) -> Any:
+    """The parts of a params document under the dotted `key_paths` (DVC's dpath search), nested as they were."""
+    if not key_paths or not isinstance(document, Mapping):
+        return document
+    selected: dict[str, Any] = {}
+    for key_path in key_paths:
+        parts = key_path.split(".")
+        node: Any = document
+        for part in parts:
+            if not isinstance(node, Mapping) or part not in node:
+                break
+            node = node[part]
+        else:
+            target = selected
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = node
+    return selected
+
+
+@dataclass
+class Snapshot:
+    """Metrics, params and data versions at one revision; unreadable files are listed, not raised."""
+
+    rev: str
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data_versions: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, FileFormatError] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # metrics files declared but absent here
+    metrics_files: list[str] = field(default_factory=list)
+
+
+def _dvc_documents(tree: Tree) -> dict[str, Any]:
+    names = [p for p in tree.files() if posixpath.basename(p) == PROJECT_FILE]
+    return _parse_all(tree.read(names))
+
+
+def _parse_all(contents: Mapping[str, bytes | None]) -> dict[str, Any]:
+    parsed = {}
+    for path, data in contents.items():
+        if data is None:
+            continue
+        try:
+            parsed[path] = parse_document(data, path)
+        except FileFormatError as exc:
+            raise InputError(exc.reason, file=path, line=exc.line) from None
+    return parsed
+
+
+def _hash_of(entry: Mapping[str, Any]) -> str | None:
+    for key in ("md5", "etag", "checksum"):
+        if entry.get(key):
+            return str(entry[key])
+    return None
+
+
+def _data_versions(tree: Tree) -> dict[str, str]:
+    """Content hashes of every dep and out DVC recorded: dvc.lock stages and `dvc add`-ed *.dvc files."""
+    names = [p for p in tree.files() if posixpath.basename(p) == LOCK_FILE or p.endswith(DVC_FILE_SUFFIX)]
+    versions: dict[str, str] = {}
+    for path, document in _parse_all(tree.read(names)).items():
+        if not isinstance(document, Mapping):
+            continue
+        directory = posixpath.dirname(path)
+        if path.endswith(DVC_FILE_SUFFIX):
+            groups = [document.get("outs"), document.get("deps")]
+        else:
+            stages = document.get("stages") or {}
+            groups = [s.get(k) for s in stages.values() if isinstance(s, Mapping) for k in ("deps", "outs")]
+        for group in groups:
+            for entry in group or ():
+                if isinstance(entry, Mapping) and "path" in entry and (digest := _hash_of(entry)):
+                    versions[_join(directory, str(entry["path"]))] = digest
+    return versions
+
+
+def _expand(tree: Tree, paths: Sequence[str]) -> list[str]:
+    """A declared metrics directory stands for every file under it, as in DVC."""
+    listing = tree.files()
+    listed = set(listing)
+    expanded: list[str] = []
+    for path in paths:
+        inside = [p for p in listing if p.startswith(path + "/")] if path not in listed else []
+        expanded.extend(inside or [path])
+    return expanded
+
+
+def read_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str] = ()) -> Snapshot:
+    """Everything compare needs at `rev` (None: the workspace); `metrics_files` overrides what dvc.yaml declares."""
+    tree = Tree(project, rev)
+    declared = _declared(_dvc_documents(tree)) if project.is_dvc else Declared()
+    if declared.templated:  # only DVC can resolve ${...}, foreach and matrix
+        return _dvc_snapshot(project, rev, metrics_files)
+    snapshot = Snapshot(rev=tree.name)
+    files = _expand(tree, list(metrics_files) or list(declared.metrics))
+    snapshot.metrics_files = files
+    params_files = dict(declared.params)
+    if project.is_dvc and DEFAULT_PARAMS_FILE in tree.files():
+        params_files[DEFAULT_PARAMS_FILE] = ()  # DVC always shows the whole default params file
+    contents = tree.read([*files, *params_files])
+    for path in files:
+        data = contents[path]
+        if data is None and rev is not None and path in declared.cached_outs:
+            data = read_through_dvc(project, rev, path)
+        if data is None:
+            snapshot.missing.append(path)
+            continue
+        try:
+            snapshot.metrics[path] = metrics_values(parse_document(data, path))
+        except FileFormatError as exc:
+            snapshot.errors[path] = exc
+    for path, keys in params_files.items():
+        data = contents[path]
+        if data is None:
+            continue
+        try:
+            snapshot.params[path] = params_values(_select(parse_document(data, path), keys))
+        except FileFormatError as exc:
+            snapshot.errors[path] = exc
+    if project.is_dvc:
+        snapshot.data_versions = _data_versions(tree)
+    return snapshot
+
+
+def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
+    """One file at `rev` (None: workspace): from git, else from DVC's cache/remote when DVC tracks it there."""
+    data = Tree(project, rev).read([path])[path]
+    if data is None and rev is not None and project.is_dvc:
+        data = read_through_dvc(project, rev, path)
+    return data
+
+
+def read_through_dvc(project: Project, rev: str, path: str) -> bytes | None:
+    """A file DVC caches rather than commits, at `rev`, through DVC's filesystem (local cache or remote)."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        return dvc.api.read(path, repo=str(project.root), rev=rev, mode="rb")
+    except (DvcException, FileNotFoundError, OSError):
+        return None
+
+
+def _dvc_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str]) -> Snapshot:
+    """DVC's own `metrics show` / `params show` for one revision, in our Snapshot shape."""
+    from dvc.repo import Repo
+
+    name = rev or WORKSPACE
+    snapshot = Snapshot(rev=name)
+    with Repo(str(project.root)) as repo:
+        targets = [str(project.root / p) for p in metrics_files] or None
+        shows: list[tuple[Callable[..., Any], dict[str, Any], dict[str, dict[str, Any]], Callable[[Any], dict]]] = [
+            (repo.metrics.show, {"targets": targets} if targets else {}, snapshot.metrics, metrics_values),
+            (repo.params.show, {}, snapshot.params, params_values),
+        ]
+        for show, kwargs, target, convert in shows:
+            result = show(revs=[name], hide_workspace=False, **kwargs).get(name, {})
+            for path, entry in (result.get("data") or {}).items():
+                relative = Path(path).as_posix()
+                if "error" in entry:
+                    snapshot.errors[relative] = FileFormatError(relative, f"cannot be read ({entry['error']})")
+                else:
+                    target[relative] = convert(entry.get("data"))
+    snapshot.metrics_files = list(snapshot.metrics)
+    snapshot.data_versions = _data_versions(Tree(project, rev))
+    return snapshot
+
+
+def read_history(
+    project: Project, rev: str, metrics_files: Sequence[str], limit: int
+) -> list[tuple[git.Commit, dict[str, dict[str, Any]]]]:
+    """Metrics at each of the last `limit` commits from `rev` that changed them, oldest first.
+
+    Committed metrics files are read in one batch; DVC-cached ones are found through dvc.lock changes and read
+    through DVC.
+    """
+    if limit <= 0 or not metrics_files:
+        return []
+    listed = set(Tree(project, rev).files())
+    in_git = [p for p in metrics_files if p in listed]
+    cached = [p for p in metrics_files if p not in in_git]
+    watched = [project.prefix + p for p in in_git] + ([project.prefix + LOCK_FILE] if cached else [])
+    commits = git.log_touching(project.git_root, rev, watched, limit)
+    blobs = git.read_blobs(project.git_root, [(c.sha, project.prefix + p) for c in commits for p in in_git])
+    history = []
+    for commit in reversed(commits):
+        values: dict[str, dict[str, Any]] = {}
+        for path in metrics_files:
+            data = blobs.get((commit.sha, project.prefix + path))
+            if data is None and path in cached:
+                data = read_through_dvc(project, commit.sha, path)
+            try:
+                values[path] = metrics_values(parse_document(data, path)) if data is not None else {}
+            except FileFormatError:
+                values[path] = {}  # one broken historical file must not hide the rest of the trend
+        history.append((commit, values))
+    return history

@@ -1,0 +1,115 @@
+"""Put the pieces of the gate together: find each rule's metric, test its change, judge it.
+
+Pure: takes the metric values read at base and head and the parsed predictions, returns rule results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mlgate.compare.diff import FileValues, finite_number
+from mlgate.compare.policy import Measured, RuleResult, evaluate_rule
+from mlgate.compare.predictions import PredictionsFile, pair
+from mlgate.compare.stats import (
+    Interval,
+    Predictions,
+    StatsError,
+    metric_kind,
+    paired_interval,
+    unpaired_interval,
+)
+from mlgate.config.model import GateRule, Significance
+
+
+class AmbiguousMetric(ValueError):
+    def __init__(self, metric: str, files: list[str]) -> None:
+        super().__init__(
+            f"'{metric}' is a key of {' and '.join(files)}; name one as '<file>:{metric}' (e.g. '{files[0]}:{metric}')"
+        )
+        self.metric = metric
+
+
+def locate(values: FileValues, name: str) -> list[tuple[str, str]]:
+    """Where a gate's metric is: `key` (flattened, `a.b.c`) in any metrics file, or `file:key` in that one."""
+    if ":" in name:
+        file, key = name.rsplit(":", 1)
+        return [(file, key)] if key in values.get(file, {}) else []
+    return [(file, name) for file in sorted(values) if name in values[file]]
+
+
+def measure(rule: GateRule, base: FileValues | None, head: FileValues, base_note: str | None = None) -> Measured:
+    """The rule's metric at head and at base (`base` None: the base has no metrics at all)."""
+    found = locate(head, rule.metric)
+    if len(found) > 1:
+        raise AmbiguousMetric(rule.metric, [f for f, _ in found])
+    file, key = found[0] if found else (None, None)
+    head_value = head[file][key] if file is not None and key is not None else None
+    if base is None:
+        return Measured(file, key, None, head_value, bool(found), base_note or "the base commit has no metrics")
+    at_base = [(file, key)] if file is not None and key in base.get(file, {}) else locate(base, rule.metric)
+    if len(at_base) != 1:
+        note = base_note or f"{rule.metric} is not in the base metrics"
+        return Measured(file, key, None, head_value, bool(found), note)
+    base_value = base[at_base[0][0]][at_base[0][1]]
+    note = None if finite_number(base_value) is not None else f"the base value is {base_value!r}"
+    return Measured(file, key, base_value, head_value, bool(found), note)
+
+
+@dataclass(frozen=True)
+class PredictionSides:
+    """The predictions available for significance tests, and whether their rows pair up."""
+
+    head: PredictionsFile | None = None
+    base: PredictionsFile | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class GateOutcome:
+    results: list[RuleResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    paired: bool = False
+
+
+def significance_of(
+    rule: GateRule,
+    measured: Measured,
+    sides: PredictionSides,
+    significance: Significance,
+    pairs: tuple[Predictions, Predictions] | None,
+) -> tuple[Interval | None, str | None]:
+    """The bootstrap interval (and McNemar test) of the rule's metric, when the predictions allow one."""
+    kind = metric_kind(measured.key or rule.metric)
+    if kind is None or sides.head is None:
+        return None, None
+    options = {"alpha": significance.alpha, "resamples": significance.resamples, "seed": significance.seed}
+    try:
+        if pairs is not None:
+            return paired_interval(kind, pairs[0], pairs[1], **options), None
+        base_predictions = sides.base.predictions if sides.base is not None else None
+        base_value = finite_number(measured.base)
+        return unpaired_interval(kind, base_predictions, sides.head.predictions, base_value=base_value, **options), None
+    except StatsError as exc:
+        return None, f"{rule.metric}: no significance test ({exc})"
+
+
+def evaluate_gate(
+    rules: Sequence[GateRule],
+    base: FileValues | None,
+    head: FileValues,
+    sides: PredictionSides,
+    significance: Significance,
+    base_note: str | None = None,
+) -> GateOutcome:
+    pairs = pair(sides.base, sides.head) if sides.base is not None and sides.head is not None else None
+    outcome = GateOutcome(notes=list(sides.notes), paired=pairs is not None)
+    if sides.base is not None and sides.head is not None and pairs is None:
+        outcome.notes.append("base and head predictions hold different rows: intervals are unpaired")
+    for rule in rules:
+        measured = measure(rule, base, head, base_note)
+        interval, note = significance_of(rule, measured, sides, significance, pairs)
+        if note:
+            outcome.notes.append(note)
+        outcome.results.append(evaluate_rule(rule, measured, interval))
+    return outcome

@@ -1,0 +1,155 @@
+"""The metric gate: each mlgate.yml `metrics.gate` rule against the base and head values, then one verdict.
+
+Per rule, in order: the metric must exist and be a finite number at head (else fail); absolute floors and
+ceilings (`min`/`max`) always apply; the change against the base applies only when the base has a value
+("no baseline" otherwise). A worsening beyond the tolerance is "regressed" only when it is also significant
+at alpha — unless the rule sets `require_significance: false` or no test could be run — and "within noise"
+otherwise. A failing rule with `required: false` warns instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.compare.diff import finite_number
+from mlgate.compare.stats import Interval
+from mlgate.config.model import GateRule
+
+# A worsening counts only past the tolerance by more than float noise: 0.9 - 0.89 must pass max_drop 0.01.
+FLOAT_SLACK = 1e-9
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A gated metric's values: where it was found, and its raw values at base and head (None: absent)."""
+
+    file: str | None
+    key: str | None
+    base: Any = None
+    head: Any = None
+    head_present: bool = False
+    base_note: str | None = None  # why the base has no usable value, when the reason is not obvious
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: GateRule
+    measured: Measured
+    status: str  # improved | unchanged | within tolerance | within noise | regressed | below min | above max
+    #              | missing | not a number | no baseline | ok
+    outcome: str  # pass | warn | fail
+    reason: str
+    interval: Interval | None = None
+
+    @property
+    def delta(self) -> float | None:
+        base, head = finite_number(self.measured.base), finite_number(self.measured.head)
+        return head - base if base is not None and head is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        rule = self.rule
+        tolerance = rule.tolerance
+        base = finite_number(self.measured.base)
+        return {
+            "metric": rule.metric,
+            "file": self.measured.file,
+            "key": self.measured.key,
+            "direction": rule.direction,
+            "base": self.measured.base,
+            "head": self.measured.head,
+            "delta": self.delta,
+            "tolerance": str(tolerance) if tolerance is not None else None,
+            "allowed_worsening": tolerance.allowed(base) if tolerance is not None and base is not None else None,
+            "min": rule.min,
+            "max": rule.max,
+            "required": rule.required,
+            "require_significance": rule.require_significance,
+            "status": self.status,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "significance": self.interval.to_dict() if self.interval is not None else None,
+        }
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _worse_and_significant(rule: GateRule, interval: Interval) -> bool:
+    delta = interval.delta if interval.delta is not None else (interval.low + interval.high) / 2
+    worse = delta < 0 if rule.direction == "higher" else delta > 0
+    return interval.significant and worse
+
+
+def _significance_note(interval: Interval) -> str:
+    bounds = f"{1 - interval.alpha:.0%} CI [{interval.low:+.4g}, {interval.high:+.4g}]"
+    return f"{interval.test} p={interval.p_value:.3g}, {bounds}"
+
+
+def _judge(rule: GateRule, measured: Measured, interval: Interval | None) -> tuple[str, bool, str]:
+    """(status, failed, reason) of one rule before `required` is applied."""
+    name = rule.metric
+    where = f" ({measured.file})" if measured.file else ""
+    if not measured.head_present:
+        return "missing", True, f"{name} is missing from the head metrics{where}"
+    head = finite_number(measured.head)
+    if head is None:
+        return "not a number", True, f"{name} is {measured.head!r} at head{where}, not a finite number"
+    if rule.min is not None and head < rule.min:
+        return "below min", True, f"{name} {_fmt(head)} is below the minimum {_fmt(rule.min)}"
+    if rule.max is not None and head > rule.max:
+        return "above max", True, f"{name} {_fmt(head)} is above the maximum {_fmt(rule.max)}"
+    base = finite_number(measured.base)
+    if base is None:
+        note = measured.base_note or "the base has no value for it"
+        return "no baseline", False, f"{name} {_fmt(head)}: no baseline ({note}); only absolute limits apply"
+    change = head - base
+    worsening = -change if rule.direction == "higher" else change
+    if worsening <= FLOAT_SLACK:
+        status = "unchanged" if abs(change) <= FLOAT_SLACK else "improved"
+        return status, False, f"{name} {_fmt(base)} → {_fmt(head)}"
+    tolerance = rule.tolerance
+    if tolerance is None:
+        return "ok", False, f"{name} {_fmt(base)} → {_fmt(head)} (no tolerance set)"
+    allowed = tolerance.allowed(base)
+    movement = f"{name} {_fmt(base)} → {_fmt(head)} ({change:+.4g}; allowed worsening {_fmt(allowed)})"
+    if worsening <= allowed + FLOAT_SLACK:
+        return "within tolerance", False, movement
+    if interval is None or not rule.require_significance:
+        why = "significance not required" if not rule.require_significance else "no predictions to test"
+        return "regressed", True, f"{movement}; {why}"
+    if _worse_and_significant(rule, interval):
+        return "regressed", True, f"{movement}; significant: {_significance_note(interval)}"
+    return "within noise", False, f"{movement}; not significant: {_significance_note(interval)}"
+
+
+def evaluate_rule(rule: GateRule, measured: Measured, interval: Interval | None = None) -> RuleResult:
+    status, failed, reason = _judge(rule, measured, interval)
+    outcome = PASS if not failed else FAIL if rule.required else WARN
+    if failed and not rule.required:
+        reason += " (advisory rule)"
+    return RuleResult(rule, measured, status, outcome, reason, interval)
+
+
+def gate_verdict(results: list[RuleResult]) -> str:
+    outcomes = {r.outcome for r in results}
+    return FAIL if FAIL in outcomes else WARN if WARN in outcomes else PASS
+
+
+def summarize(results: list[RuleResult], *, baseline: bool) -> str:
+    """One line for the verdict: what failed or warned first, else how many rules passed."""
+    verdict = gate_verdict(results)
+    lead = "" if baseline else "no baseline; "
+    if not results:
+        return f"{lead}no gate rules in mlgate.yml (metrics.gate)"
+    flagged = [r for r in results if r.outcome != PASS]
+    if not flagged:
+        noise = sum(r.status == "within noise" for r in results)
+        extra = f" ({noise} within noise)" if noise else ""
+        return f"{lead}all {len(results)} gate rules passed{extra}"
+    head = "; ".join(r.reason for r in flagged[:3])
+    more = f"; and {len(flagged) - 3} more" if len(flagged) > 3 else ""
+    return f"{lead}{verdict}: {head}{more}"

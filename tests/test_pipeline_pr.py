@@ -1,0 +1,165 @@
+"""The one-step pipeline: the root action.yml (setup → `mlgate pr`) on the example repository, reporting to the
+GitHub stand-in, and `mlgate pr` / `mlgate demo` from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from bench.action_fixtures import REPO_ROOT, ActionBench
+from bench.example_fixtures import git
+from bench.github_standin import GitHubStandIn
+
+pytestmark = pytest.mark.slow
+
+
+def open_pull(repo: Path, github: GitHubStandIn, branch: str, train_changes: dict) -> dict:
+    """Commit a params change on `branch` (not retrained: the action trains) and open its PR on the stand-in."""
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "--quiet", "-b", branch)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"].update(train_changes)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    git(repo, "commit", "--quiet", "-am", f"{branch}: {train_changes}")
+    head = git(repo, "rev-parse", "HEAD")
+    github.add_commit(base, branch="main")
+    pull = github.add_pull(head_ref=branch, head_sha=head, base_ref="main", base_sha=base)
+    return {
+        "number": pull.issue.number,
+        "pull_request": {
+            "number": pull.issue.number,
+            "head": {"sha": head, "ref": branch, "repo": {"full_name": "octo/demo"}},
+            "base": {"sha": base, "ref": "main", "repo": {"full_name": "octo/demo"}},
+        },
+        "repository": {"full_name": "octo/demo", "default_branch": "main"},
+    }
+
+
+@pytest.fixture
+def restored_mlgate(tmp_path: Path) -> Path:
+    """MLGATE_HOME as a cache hit restores it: a venv stamped with setup's key whose `mlgate` and `dvc` are this
+    checkout's. (The real install, cache save and restore are tested in test_setup_action.py.)"""
+    home = tmp_path / "mlgate-home"
+    venv_bin = home / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    for command in ("mlgate", "dvc"):
+        (venv_bin / command).symlink_to(Path(sys.prefix) / "bin" / command)
+    key = subprocess.check_output(
+        ["python3", REPO_ROOT / "actions/setup/venv_key.py", REPO_ROOT], text=True, env=step_path_env()
+    ).strip()
+    (home / "venv" / ".mlgate-venv-key").write_text(key)
+    return home
+
+
+def step_path_env(*first: Path) -> dict[str, str]:
+    """PATH as an action step sees it: the test venv removed, `first` directories in front."""
+    venv_bin = (Path(sys.prefix) / "bin").resolve()
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != venv_bin]
+    return {"PATH": os.pathsep.join([*map(str, first), *path])}
+
+
+def run_root(run_action: ActionBench, repo: Path, github: GitHubStandIn, event: dict, home: Path, user: Path, **inputs):
+    env = {**step_path_env(user), "MLGATE_HOME": str(home), "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1"}
+    context = {
+        "repository": "octo/demo",
+        "api_url": github.base_url,
+        "server_url": github.server_url,
+        "token": "ghs_test",
+        "workflow": "mlgate",
+        "run_id": "77",
+    }
+    return run_action(REPO_ROOT, inputs, workspace=repo, env=env, event=event, github=context)
+
+
+def test_regressing_pr_fails_after_posting_and_fail_on_never_passes_with_the_same_report(
+    run_action: ActionBench,
+    example_repo: Path,
+    github: GitHubStandIn,
+    restored_mlgate: Path,
+    user_python: Path,
+) -> None:
+    event = open_pull(example_repo, github, "pr/regress", {"n_features": 3})
+    failing = run_root(run_action, example_repo, github, event, restored_mlgate, user_python)
+
+    assert not failing.ok
+    assert failing.outputs["gate"] == "fail"
+    # The report went out first; only the last step (the gate) failed.
+    assert failing.step("pr").outcome == "success" and failing.step("pr").outputs["exit-code"] == "1"
+    assert [s.outcome for s in failing.steps][-1] == "failure"
+    [comment] = github.repo().comments.values()
+    assert "mlgate: **fail**" in comment.body and "accuracy" in comment.body
+    assert failing.outputs["comment-url"].endswith(f"#issuecomment-{comment.id}")
+    [check] = github.repo().check_runs.values()
+    assert check.name == "mlgate" and check.conclusion == "failure"
+    assert check.head_sha == event["pull_request"]["head"]["sha"]
+    assert "mlgate: **fail**" in failing.summary
+    results = Path(failing.outputs["results"])
+    assert {p.name for p in results.iterdir()} >= {"validation.json", "train.json", "compare.json"}
+    assert json.loads((results / "compare.json").read_text())["commits"]["base"] == event["pull_request"]["base"]["sha"]
+
+    lenient = run_root(run_action, example_repo, github, event, restored_mlgate, user_python, **{"fail-on": "never"})
+    assert lenient.ok, lenient.log
+    assert lenient.outputs["gate"] == "fail"
+    [updated] = github.repo().comments.values()  # the sticky comment, updated in place
+    assert updated.id == comment.id and "mlgate: **fail**" in updated.body
+
+
+def test_harmless_pr_passes_with_one_comment_and_a_green_check(
+    run_action: ActionBench,
+    example_repo: Path,
+    github: GitHubStandIn,
+    restored_mlgate: Path,
+    user_python: Path,
+) -> None:
+    event = open_pull(example_repo, github, "pr/tune", {"C": 0.8})
+    result = run_root(run_action, example_repo, github, event, restored_mlgate, user_python)
+    assert result.ok, result.log
+    assert result.outputs["gate"] in ("pass", "warn")
+    [comment] = github.repo().comments.values()
+    assert f"mlgate: **{result.outputs['gate']}**" in comment.body
+    [check] = github.repo().check_runs.values()
+    assert check.conclusion in ("success", "neutral")
+
+
+def run_mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLGATE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "mlgate", *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True
+    )
+
+
+def test_pr_command_clears_stale_results_and_stops_on_a_broken_config(example_repo: Path) -> None:
+    stale = example_repo / ".mlgate/results/retrain.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    (example_repo / "mlgate.yml").write_text("metrics:\n  gate:\n    accuracy: {direction: up}\n")
+    result = run_mlgate("pr", "--driver", "local", cwd=example_repo)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "mlgate.yml:3: metrics.gate.accuracy.direction: must be one of higher, lower (got 'up')"
+    )
+    assert stale.exists()  # nothing ran, nothing was touched
+
+
+def test_demo_shows_both_verdicts(tmp_path: Path) -> None:
+    result = run_mlgate("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "PR #1 pr/regress: gate failed (exit 1)" in result.stdout
+    assert "PR #2 pr/tune: gate passed (exit 0)" in result.stdout
+    comments = sorted((tmp_path / "demo/.mlgate/outbox/comment").glob("*.json"))
+    assert len(comments) == 2
+    bodies = [json.loads(p.read_text())["body"] for p in comments]
+    assert any("mlgate: **fail**" in body for body in bodies) and any("mlgate: **pass**" in body for body in bodies)
+
+
+def test_demo_refuses_a_non_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    result = run_mlgate("demo", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not empty" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]

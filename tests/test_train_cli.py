@@ -1,0 +1,174 @@
+"""`mlgate train`: runs the training command in the user's environment (never mlgate's venv), records exit
+code, times, peak RSS of the process tree, GPU use and the log tail, and collects metrics and params."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from bench.metrics_repo_fixtures import MetricsRepo, read_json
+
+VENV = Path(sys.prefix).resolve()
+
+WRITE_METRICS = textwrap.dedent(
+    """\
+    import json
+    for step in range(60):
+        print(f"epoch {step}: loss {1 / (step + 1):.3f}", flush=True)
+    json.dump({"accuracy": 0.91, "nested": {"deep": {"f1": 0.8}}}, open("metrics.json", "w"))
+    """
+)
+
+
+def test_train_records_run_and_metrics(metrics_repo: MetricsRepo, invoke, tmp_path: Path):
+    metrics_repo.write("train.py", WRITE_METRICS)
+    metrics_repo.write("params.yaml", "lr: 0.1\n")
+    output = tmp_path / "output"
+    run = invoke(
+        "train", "--", sys.executable, "train.py",
+        cwd=metrics_repo.path, env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output)},
+    )  # fmt: skip
+    assert run.code == 0, run.out + run.err
+    assert "epoch 59: loss 0.017" in run.out  # the command's output shows in the job log as it runs
+    result = read_json(metrics_repo.path / ".mlgate/results/train.json")
+    evidence = result["evidence"]
+    assert result["verdict"] == "pass"
+    assert result["summary"].startswith("trained in ") and result["summary"].endswith("s; 2 metrics from 1 file")
+    assert evidence["command"] == [sys.executable, "train.py"]
+    assert evidence["exit_code"] == 0
+    assert evidence["wall_seconds"] > 0 and evidence["cpu_seconds"] > 0
+    assert evidence["peak_rss_bytes"] > 5 * 2**20
+    assert evidence["gpu"] is None
+    assert evidence["log_tail"][-1] == "epoch 59: loss 0.017"
+    assert len(evidence["log_tail"]) == 50
+    assert (metrics_repo.path / evidence["log_file"]).read_text().count("\n") == 60
+    assert evidence["metrics"] == {"metrics.json": {"accuracy": 0.91, "nested.deep.f1": 0.8}}
+    assert result["commits"]["head"] is None  # no commit yet in this repository
+    outputs = output.read_text().splitlines()
+    assert outputs[0] == 'metrics={"metrics.json": {"accuracy": 0.91, "nested.deep.f1": 0.8}}'
+    assert outputs[1] == "results=.mlgate/results/train.json"
+
+
+def test_failed_command_fails_with_log_tail(metrics_repo: MetricsRepo, invoke):
+    metrics_repo.write(
+        "train.py", "import sys\nfor i in range(100):\n    print('line', i)\nsys.exit('boom: out of data')\n"
+    )
+    run = invoke("train", "--log-tail", "5", "--", sys.executable, "train.py", cwd=metrics_repo.path)
+    assert run.code == 1
+    result = read_json(metrics_repo.path / ".mlgate/results/train.json")
+    assert result["verdict"] == "fail"
+    assert result["summary"] == "the training command exited with code 1; metrics.json was not produced"
+    assert result["evidence"]["log_tail"] == ["line 96", "line 97", "line 98", "line 99", "boom: out of data"]
+    assert "  | boom: out of data" in run.err
+
+
+def test_a_command_that_cannot_start_fails_cleanly(metrics_repo: MetricsRepo, invoke):
+    run = invoke("train", "--", "no-such-trainer", "--epochs", "3", cwd=metrics_repo.path)
+    assert run.code == 1
+    evidence = read_json(metrics_repo.path / ".mlgate/results/train.json")["evidence"]
+    assert evidence["exit_code"] == 127
+    assert evidence["log_tail"] == ["cannot run 'no-such-trainer': No such file or directory"]
+
+
+def test_command_comes_from_dash_dash_then_flag_then_env_then_config(metrics_repo: MetricsRepo, invoke):
+    metrics_repo.write("mlgate.yml", "train:\n  command: echo from-config > which.txt\n")
+
+    def used(*args: str, **env: str) -> str:
+        invoke("train", *args, cwd=metrics_repo.path, env=env)
+        return (metrics_repo.path / "which.txt").read_text().strip()
+
+    assert used() == "from-config"
+    assert used(MLGATE_TRAIN_COMMAND="echo from-env > which.txt") == "from-env"
+    assert used("--command", "echo from-flag > which.txt", MLGATE_TRAIN_COMMAND="echo env > which.txt") == "from-flag"
+    assert used("--command", "echo flag > which.txt", "--", "sh", "-c", "echo from-argv > which.txt") == "from-argv"
+
+
+def test_training_environment_excludes_mlgates_venv(metrics_repo: MetricsRepo, invoke, monkeypatch):
+    user_dir = str(metrics_repo.path / "user-lib")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(VENV / "bin"), os.environ["PATH"]]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(VENV / "lib"), user_dir]))
+    monkeypatch.setenv("PYTHONHOME", str(VENV))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    probe = 'env > env.txt; command -v dvc > dvc.txt; readlink -f "$(command -v dvc)" >> dvc.txt'
+    run = invoke("train", "--", "sh", "-c", probe, cwd=metrics_repo.path)
+    assert run.code == 1  # no metrics.json: the probe does not train
+    env = dict(line.split("=", 1) for line in (metrics_repo.path / "env.txt").read_text().splitlines() if "=" in line)
+    path = env["PATH"].split(os.pathsep)
+    assert not [entry for entry in path if Path(entry).resolve().is_relative_to(VENV)]
+    assert "VIRTUAL_ENV" not in env and "PYTHONHOME" not in env
+    assert env["PYTHONPATH"] == user_dir
+    # `dvc` stays available (the default command is `dvc repro`), last on PATH, so the user's own wins.
+    dvc, target = (metrics_repo.path / "dvc.txt").read_text().splitlines()
+    assert Path(dvc).parent == Path(path[-1]) and Path(target) == (VENV / "bin" / "dvc").resolve()
+    removed = read_json(metrics_repo.path / ".mlgate/results/train.json")["evidence"]["env_removed"]
+    assert removed == ["PYTHONHOME", f"PATH={VENV / 'bin'}", f"PYTHONPATH={VENV / 'lib'}"]
+
+
+def test_a_venv_the_user_activated_is_their_environment(metrics_repo: MetricsRepo, invoke, monkeypatch):
+    monkeypatch.setenv("PATH", os.pathsep.join([str(VENV / "bin"), os.environ["PATH"]]))
+    monkeypatch.setenv("VIRTUAL_ENV", str(VENV))
+    invoke("train", "--", "sh", "-c", 'echo "$VIRTUAL_ENV:$PATH" > env.txt', cwd=metrics_repo.path)
+    assert (metrics_repo.path / "env.txt").read_text().startswith(f"{VENV}:{VENV / 'bin'}{os.pathsep}")
+
+
+def test_peak_rss_covers_the_whole_process_tree(metrics_repo: MetricsRepo, invoke):
+    """The parent holds 80 MiB while its child holds 120 MiB: only the tree sum reaches 200 MiB."""
+    hold = "import time; block = b'x' * ({mib} * 2**20); time.sleep(1.5)"
+    script = textwrap.dedent(
+        f"""\
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", {hold.format(mib=120)!r}])
+        time.sleep(0.2)
+        {hold.format(mib=80)}
+        child.wait()
+        open("metrics.json", "w").write('{{"accuracy": 1}}')
+        """
+    )
+    metrics_repo.write("train.py", script)
+    run = invoke("train", "--", sys.executable, "train.py", cwd=metrics_repo.path)
+    assert run.code == 0, run.out + run.err
+    evidence = read_json(metrics_repo.path / ".mlgate/results/train.json")["evidence"]
+    assert evidence["peak_rss_bytes"] >= 200 * 2**20
+    assert evidence["wall_seconds"] >= 1.5
+
+
+def test_gpu_usage_comes_from_nvidia_smi(metrics_repo: MetricsRepo, invoke, monkeypatch, tmp_path: Path):
+    """A stand-in nvidia-smi (the real one needs a GPU) answering the query mlgate sends, for two GPUs."""
+    tools = tmp_path / "gpu-tools"
+    tools.mkdir()
+    fake = tools / "nvidia-smi"
+    fake.write_text(
+        '#!/bin/sh\n[ "$1" = "--query-gpu=memory.used,utilization.gpu" ] || exit 9\n'
+        '[ "$2" = "--format=csv,noheader,nounits" ] || exit 9\nprintf "2048, 35\\n1024, 80\\n"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tools), os.environ["PATH"]]))
+    metrics_repo.write("metrics.json", '{"accuracy": 1}')
+    run = invoke("train", "--", "sleep", "0.5", cwd=metrics_repo.path)
+    assert run.code == 0, run.out + run.err
+    gpu = read_json(metrics_repo.path / ".mlgate/results/train.json")["evidence"]["gpu"]
+    assert gpu["peak_memory_mib"] == 3072.0
+    assert gpu["peak_utilization_percent"] == 80.0
+    assert gpu["samples"] >= 1
+
+
+def test_malformed_metrics_after_training_fail(metrics_repo: MetricsRepo, invoke):
+    run = invoke("train", "--", "sh", "-c", "echo '{\"accuracy\": }' > metrics.json", cwd=metrics_repo.path)
+    assert run.code == 1
+    result = read_json(metrics_repo.path / ".mlgate/results/train.json")
+    assert result["summary"] == "metrics.json: is not valid JSON (Expecting value)"
+    assert result["evidence"]["metrics_errors"] == {"metrics.json": "is not valid JSON (Expecting value)"}
+
+
+@pytest.mark.parametrize("output", ["1e400", "NaN"])
+def test_non_finite_metrics_are_null_in_outputs(metrics_repo: MetricsRepo, invoke, tmp_path: Path, output: str):
+    out = tmp_path / "out"
+    command = f"echo '{{\"loss\": {output}}}' > metrics.json"
+    run = invoke("train", "--", "sh", "-c", command, cwd=metrics_repo.path,
+                 env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out)})  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(out.read_text().splitlines()[0].removeprefix("metrics=")) == {"metrics.json": {"loss": None}}
