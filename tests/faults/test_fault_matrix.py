@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.example_fixtures import git
 from bench.faults_fixtures import (
     API_TIMEOUT,
     CELL_PROPERTY,
@@ -200,7 +202,57 @@ DEPLOY = GitHubCommand(
     ),
 )
 
-COMMANDS: tuple[GitHubCommand, ...] = (REPORT, DEPLOY)
+# ---------------------------------------------------------------------------------------------- retrain
+
+RETRAIN_BRANCH = "refs/heads/mlgate/retrain"
+
+
+def prepare_retrain(cell: Cell) -> Run:
+    workspace = cell.fixture("small_github_workspace")  # its pushes reach the stand-in
+    event = cell.tmp_path / "schedule.json"
+    event.write_text(json.dumps({"schedule": "17 5 * * 1"}), encoding="utf-8")
+    env = cell.github.env() | actions_env(cell.tmp_path, GITHUB_EVENT_NAME="schedule", GITHUB_WORKFLOW="mlgate retrain")
+    env |= {
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_SHA": git(workspace.path, "rev-parse", "HEAD"),
+        "VIRTUAL_ENV": sys.prefix,
+        "SHIFT": "2",  # the fresh data drifts: retrain, push the branch, open the pull request
+    }
+    return Run(["retrain"], env, workspace.path)
+
+
+def retrain_records(github: GitHubStandIn, cwd: Path) -> dict[str, object]:
+    pulls = [p for p in github.repo().pulls.values() if p.issue.state == "open"]
+    pushed = git(cwd.parent / "origin.git", "for-each-ref", "--format=%(objectname)", RETRAIN_BRANCH) or None
+    return {
+        "pull request": len(pulls),
+        "branch on origin": pushed is not None,
+        "branch is the PR's head": all(p.head_sha == pushed for p in pulls),
+        "retrain.json": result_of(cwd, "retrain"),
+    }
+
+
+RETRAIN = GitHubCommand(
+    name="retrain",
+    requests=(
+        # A pull request that cannot be opened puts the pushed branch back: nothing on origin, no PR.
+        Request(
+            "open pull request",
+            "POST",
+            r"/repos/octo/demo/pulls",
+            {"pull request": 0, "branch on origin": False, "retrain.json": "error"},
+        ),
+    ),
+    prepare=prepare_retrain,
+    records=retrain_records,
+    recovered=Expect(
+        0, {"pull request": 1, "branch on origin": True, "branch is the PR's head": True, "retrain.json": "pass"}
+    ),
+)
+
+COMMANDS: tuple[GitHubCommand, ...] = (REPORT, DEPLOY, RETRAIN)
 
 CELLS = [
     pytest.param(command, request, fault, id=f"{command.name}-{request.label}-{fault.id}".replace(" ", "_"))

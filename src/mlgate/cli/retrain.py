@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlgate.cli.context import Settings, pass_settings
+from mlgate.cli.context import Settings, github_api_options, pass_settings
 from mlgate.drivers import DRIVERS
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError, MlgateError
 from mlgate.retrain.decision import WHEN
@@ -355,6 +355,7 @@ def _publish(run: _Run, driver: PullDriver, sha: str, title: str, body: str) -> 
     help="Where the pull request goes: GitHub (inside Actions, with a token) or the local outbox.",
 )
 @click.option("--token", default=None, help="GitHub token [default: $GITHUB_TOKEN].")
+@github_api_options
 @click.pass_context
 @pass_settings
 def retrain(
@@ -371,6 +372,8 @@ def retrain(
     remote: str,
     driver_name: str,
     token: str | None,
+    retry_budget: float,
+    api_timeout: int,
 ) -> int:
     """Refresh the data, check drift against the default branch, retrain and open (or update) one pull request."""
     from mlgate.adapters import dvc_repo, git_publish
@@ -397,7 +400,9 @@ def retrain(
 
     gh = context_from_env(env)
     token = token or env.get("GITHUB_TOKEN") or None
-    driver = make_pull_driver(choose_driver(driver_name, env, token), gh, token, budget=300.0, timeout=15)
+    driver = make_pull_driver(
+        choose_driver(driver_name, env, token), gh, token, budget=retry_budget, timeout=api_timeout
+    )
     project = dvc_repo.open_project(config.root)
     root = project.git_root
     if not check_only and not git_publish.has_remote(root, remote):
