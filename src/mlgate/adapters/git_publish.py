@@ -8,15 +8,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.adapters.gittags import ACTIONS_IDENTITY, LOCAL_IDENTITY
-from mlgate.errors import InputError, MlgateError
+from mlgate.adapters.gittags import ACTIONS_IDENTITY, LOCAL_IDENTITY, git_process
+from mlgate.errors import MlgateError
 
 _MAX_REMOTE_LINES = 10
 
@@ -36,27 +34,8 @@ class RefUpdate:
     expected: str | None  # the value the push may replace; None: the ref must not exist yet
 
 
-def _git(
-    root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ["git", *args],
-            cwd=root,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-            env={**os.environ, **env} if env else None,
-        )
-    except FileNotFoundError:
-        raise InputError("git is not installed or not on PATH") from None
-
-
 def _run(root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
-    result = _git(root, *args, env=env, stdin=stdin)
+    result = git_process(root, *args, env=env, stdin=stdin)
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
         raise GitCommandError(f"git {args[0]} failed: {lines[-1] if lines else f'exit code {result.returncode}'}")
@@ -64,7 +43,7 @@ def _run(root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: st
 
 
 def current_branch(root: Path) -> str | None:
-    result = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    result = git_process(root, "symbolic-ref", "--quiet", "--short", "HEAD")
     return result.stdout.strip() if result.returncode == 0 else None
 
 
@@ -104,7 +83,7 @@ def restore(root: Path, paths: Sequence[str]) -> None:
 def identity_env(root: Path, in_actions: bool) -> dict[str, str]:
     """Author and committer: the repository's own when git has one, else the Actions bot (a fresh Actions
     checkout has no identity) or mlgate."""
-    if all(_git(root, "var", name).returncode == 0 for name in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")):
+    if all(git_process(root, "var", name).returncode == 0 for name in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")):
         return {}
     name, email = ACTIONS_IDENTITY if in_actions else LOCAL_IDENTITY
     return {
@@ -154,7 +133,7 @@ def push(root: Path, remote: str, updates: Sequence[RefUpdate]) -> None:
     """Apply every update on `remote`, or none (`--atomic`), each guarded by `--force-with-lease=<ref>:<expected>`."""
     leases = [f"--force-with-lease={u.ref}:{u.expected or ''}" for u in updates]
     refspecs = [f"{u.new}:{u.ref}" if u.new else f":{u.ref}" for u in updates]
-    result = _git(root, "push", "--atomic", "--porcelain", *leases, "--", remote, *refspecs)
+    result = git_process(root, "push", "--atomic", "--porcelain", *leases, "--", remote, *refspecs)
     if result.returncode != 0:
         names = ", ".join(u.ref.removeprefix("refs/heads/") for u in updates)
         raise PushRejected(
