@@ -155,6 +155,27 @@ def test_failed_training_shows_its_log_tail() -> None:
     assert "ValueError: boom" in html and "<details open><summary>log tail</summary>" in html
 
 
+def test_training_resources_render_what_mlgate_train_records() -> None:
+    """The evidence `mlgate train` writes (its RunRecord), not a hand-made shape."""
+    from mlgate.adapters.monitor import GpuUsage, RunRecord
+
+    record = RunRecord(
+        command=["dvc", "repro"],
+        exit_code=2,
+        wall_seconds=61.5,
+        cpu_seconds=90.0,
+        peak_rss_bytes=3 * 2**30,
+        log_tail=["epoch 1", "CUDA out of memory"],
+        log_file=".mlgate/train.log",
+    )
+    record.gpu = GpuUsage(peak_memory_mib=2048, peak_utilization_percent=87, mean_utilization_percent=60, samples=5)
+    result = StepResult("train", "fail", "training command exited with 2", {}, record.to_dict())
+    html = gfm_html(comment([result]))
+    assert "<code>dvc repro</code>" in html and "3.0 GiB" in html
+    assert "2.0 GiB, peak 87% busy" in html
+    assert "CUDA out of memory" in html and "<details open><summary>log tail</summary>" in html
+
+
 def test_matrix_jobs_keep_their_labels() -> None:
     results = [compare_result(label="gpu-large"), compare_result(verdict="pass", label="cpu-small")]
     html = gfm_html(comment(results))

@@ -68,10 +68,9 @@ expose() {
     ln -sfn "$venv/bin/$cmd" "$shims/$cmd"
   done
   if [[ -n "${GITHUB_PATH:-}" && ":$PATH:" != *":$shims:"* ]]; then echo "$shims" >>"$GITHUB_PATH"; fi
-  # deepchecks phones home on import unless told not to.
-  if [[ -n "${GITHUB_ENV:-}" && "${DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY:-}" != 1 ]]; then
-    echo "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY=1" >>"$GITHUB_ENV"
-  fi
+  # deepchecks phones home on import unless told not to; set it for the job's later steps whatever this
+  # step inherited (the step's own environment says nothing about the job's).
+  if [[ -n "${GITHUB_ENV:-}" ]]; then echo "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY=1" >>"$GITHUB_ENV"; fi
 }
 
 case "${1:-install}" in

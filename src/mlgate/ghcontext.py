@@ -50,12 +50,17 @@ class GitHubContext:
 
 def _get(payload: Mapping[str, Any], dotted: str, kind: type, source: Path) -> Any:
     value: Any = payload
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping) or part not in value or value[part] is None:
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if not isinstance(value, Mapping):
+            raise InputError(f"event payload key '{'.'.join(parts[:depth])}' must be an object", file=source)
+        if part not in value or value[part] is None:
             return None
         value = value[part]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InputError(f"event payload key '{dotted}' must be {kind.__name__}", file=source)
+    if kind is int and value < 1:
+        raise InputError(f"event payload key '{dotted}' must be a positive number (got {value})", file=source)
     if dotted.endswith(".sha") and not SHA_RE.match(value):
         raise InputError(f"event payload key '{dotted}' is not a 40-character commit sha", file=source)
     return value
@@ -70,6 +75,8 @@ def load_event(path: Path) -> dict[str, Any]:
         raise InputError("event payload file (GITHUB_EVENT_PATH) does not exist", file=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"event payload is not valid JSON ({exc})", file=path) from None
+    except RecursionError:
+        raise InputError("event payload is nested too deeply", file=path) from None
     if not isinstance(data, dict):
         raise InputError("event payload is not a JSON object", file=path)
     return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ VERDICTS = ("pass", "warn", "fail", "error", "skipped")
 DEFAULT_RESULTS_DIR = Path(".mlgate/results")
 # A results file is small; anything far larger is not ours (or is an attack through a fork's artifact).
 MAX_RESULT_BYTES = 50 * 1024 * 1024
+SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _utc_now() -> str:
@@ -111,11 +113,16 @@ def parse_result(data: Any, path: Path) -> StepResult:
     label = data.get("label")
     if label is not None and not isinstance(label, str):
         raise InputError("results key 'label' must be a string", file=path)
+    commits = _require(data, "commits", dict, path)
+    for role in ("base", "head"):  # they become check-run shas and commit links
+        sha = commits.get(role)
+        if sha is not None and not (isinstance(sha, str) and SHA_RE.match(sha)):
+            raise InputError(f"results key 'commits.{role}' is not a 40-character commit sha", file=path)
     return StepResult(
         step=step,
         verdict=verdict,
         summary=_require(data, "summary", str, path),
-        commits=_require(data, "commits", dict, path),
+        commits=commits,
         evidence=_require(data, "evidence", dict, path),
         label=label,
         created_at=str(data.get("created_at", "")),
@@ -124,17 +131,28 @@ def parse_result(data: Any, path: Path) -> StepResult:
     )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not strict JSON")
+
+
 def read_result(path: Path) -> StepResult:
     try:
         if path.stat().st_size > MAX_RESULT_BYTES:
             raise InputError(f"results file is larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB", file=path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # write_result never writes NaN or Infinity; a file holding them was not written by mlgate.
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise InputError("results file does not exist", file=path) from None
+    except IsADirectoryError:
+        raise InputError("results file is a directory", file=path) from None
+    except RecursionError:
+        raise InputError("results file is nested too deeply", file=path) from None
     except UnicodeDecodeError:
         raise InputError("results file is not UTF-8 text", file=path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"results file is not valid JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    except ValueError as exc:  # NaN or Infinity
+        raise InputError(f"results file is not valid JSON ({exc})", file=path) from None
     return parse_result(data, path)
 
 
@@ -142,7 +160,16 @@ def read_results_dir(results_dir: Path) -> list[StepResult]:
     """Every step result in one directory, in pipeline order; a missing directory is an input error."""
     if not results_dir.is_dir():
         raise InputError("results directory does not exist", file=results_dir)
-    return [read_result(result_path(results_dir, s)) for s in STEPS if result_path(results_dir, s).is_file()]
+    results = []
+    for step in STEPS:
+        path = result_path(results_dir, step)
+        if not (path.exists() or path.is_symlink()):  # a dangling link or a folder is an error, not "no result"
+            continue
+        result = read_result(path)
+        if result.step != step:
+            raise InputError(f"results key 'step' is {result.step!r}, but the file is {path.name}", file=path)
+        results.append(result)
+    return results
 
 
 def read_bundle(results_dirs: Iterable[Path]) -> list[StepResult]:

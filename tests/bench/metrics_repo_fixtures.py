@@ -127,11 +127,15 @@ def invoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
             patch.chdir(cwd)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
+            before = dict(os.environ)  # main() sets defaults (e.g. deepchecks telemetry) that must not leak
             try:
                 main(list(args))
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                os.environ.clear()
+                os.environ.update(before)
         captured = capsys.readouterr()
         return CliRun(code, captured.out, captured.err)
 

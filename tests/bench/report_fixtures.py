@@ -99,11 +99,16 @@ def train_result(*, verdict: str = "pass", label: str | None = None) -> StepResu
         evidence={
             "command": "dvc repro",
             "exit_code": 0 if verdict == "pass" else 1,
-            "resources": {"wall_seconds": 12.3, "cpu_seconds": 20.1, "peak_rss_bytes": 300 * 1024 * 1024, "gpu": []},
+            "wall_seconds": 12.3,
+            "cpu_seconds": 20.1,
+            "peak_rss_bytes": 300 * 1024 * 1024,
+            "gpu": None,
             "metrics": {"accuracy": 0.9561, "roc_auc": 0.991, "latency": {"p50_ms": 3.2}},
             "params": {"train": {"n_estimators": 200, "max_depth": 8}},
             "data_versions": {"data/train.csv": "3f2a9c0e8d7b6a5f4e3d2c1b0a9f8e7d"},
-            "log_tail": "Traceback (most recent call last):\n  ...\nValueError: boom" if verdict != "pass" else None,
+            "log_tail": ["Traceback (most recent call last):", "  ...", "ValueError: boom"]
+            if verdict != "pass"
+            else [],
         },
         label=label,
     )

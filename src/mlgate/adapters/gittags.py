@@ -42,11 +42,15 @@ class GitError(Exception):
     """A git command failed; carries git's own message."""
 
 
-def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def git_process(
+    root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git in `root` and return the finished process (text, git's errors kept); never raises on exit code."""
     try:
         return subprocess.run(
             ["git", *args],
             cwd=root,
+            input=stdin,
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -59,7 +63,7 @@ def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subpro
 
 
 def _checked(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    result = _git(root, *args, env=env)
+    result = git_process(root, *args, env=env)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         raise GitError(lines[-1] if lines else f"git {args[0]} exited {result.returncode}")
@@ -67,11 +71,11 @@ def _checked(root: Path, *args: str, env: Mapping[str, str] | None = None) -> st
 
 
 def is_repository(root: Path) -> bool:
-    return _git(root, "rev-parse", "--git-dir").returncode == 0
+    return git_process(root, "rev-parse", "--git-dir").returncode == 0
 
 
 def resolve_commit(root: Path, rev: str) -> str | None:
-    result = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    result = git_process(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     return result.stdout.strip() if result.returncode == 0 else None
 
 
@@ -103,7 +107,7 @@ def read_registry(root: Path) -> Registry:
 def _identity(root: Path) -> dict[str, str]:
     """Tagger overrides for a repository without a configured identity; none when git has one."""
     configured = all(
-        os.environ.get(f"GIT_COMMITTER_{key.upper()}") or _git(root, "config", f"user.{key}").stdout.strip()
+        os.environ.get(f"GIT_COMMITTER_{key.upper()}") or git_process(root, "config", f"user.{key}").stdout.strip()
         for key in ("name", "email")
     )
     if configured:
@@ -126,7 +130,7 @@ def delete_tags(root: Path, names: Sequence[str]) -> None:
 
 def fetch_tags(root: Path, remote: str) -> None:
     """Bring the remote's tags in without ever replacing a local tag (a differing one is an input error)."""
-    result = _git(root, "fetch", "--no-tags", remote, f"{TAG_PREFIX}*:{TAG_PREFIX}*")
+    result = git_process(root, "fetch", "--no-tags", remote, f"{TAG_PREFIX}*:{TAG_PREFIX}*")
     if result.returncode == 0:
         return
     for line in result.stderr.splitlines():
@@ -150,7 +154,7 @@ class PushOutcome:
 def push_tags(root: Path, remote: str, names: Sequence[str]) -> PushOutcome:
     """Push tags all-or-nothing (--atomic). Rejected refs are reported; other failures raise InputError."""
     refspecs = [f"{TAG_PREFIX}{n}:{TAG_PREFIX}{n}" for n in names]
-    result = _git(root, "push", "--porcelain", "--atomic", remote, *refspecs)
+    result = git_process(root, "push", "--porcelain", "--atomic", remote, *refspecs)
     if result.returncode == 0:
         return PushOutcome(True)
     rejected = []
@@ -209,7 +213,7 @@ def publish(root: Path, plan: Callable[[Registry], Plan], *, remote: str | None)
 
 def current_branch_ref(root: Path) -> str | None:
     """`refs/heads/<branch>` checked out, or None on a detached HEAD."""
-    result = _git(root, "symbolic-ref", "--quiet", "HEAD")
+    result = git_process(root, "symbolic-ref", "--quiet", "HEAD")
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
@@ -219,9 +223,9 @@ def tags_at(root: Path, sha: str) -> list[str]:
 
 def default_branch(root: Path, remote: str) -> str | None:
     """The remote's default branch as the clone recorded it (refs/remotes/<remote>/HEAD), if it did."""
-    result = _git(root, "symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD")
+    result = git_process(root, "symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD")
     return result.stdout.strip().removeprefix(f"refs/remotes/{remote}/") or None if result.returncode == 0 else None
 
 
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
-    return _git(root, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0
+    return git_process(root, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0

@@ -5,7 +5,7 @@ with, minus our venv (PATH entries, VIRTUAL_ENV, PYTHONHOME, PYTHONPATH entries 
 user activated that venv themselves, plus — at the END of PATH, so the user's own copy wins — a directory
 holding only a `dvc` link, because the default command is `dvc repro`.
 
-Resources: wall and CPU time (getrusage of waited-for children), peak RSS of the whole process tree (sampled
+Resources: wall and CPU time (the child's wait4 rusage), peak RSS of the whole process tree (sampled
 with psutil, and at least the largest child's own peak), GPU memory and utilisation from nvidia-smi when the
 user's PATH has it, and the tail of the merged stdout/stderr log.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -221,7 +220,6 @@ def run_monitored(
             removed += [f"{name}={p}" for p in dict.fromkeys(dropped)] if name in run_env else []
         nvidia_smi = shutil.which("nvidia-smi", path=run_env.get("PATH"))
         tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         with open(log_file, "wb") as log:
             try:
@@ -243,14 +241,16 @@ def run_monitored(
             sampler.start()
             assert process.stdout is not None
             _pump(process.stdout, log, getattr(sys.stdout, "buffer", None), tail)
-            exit_code = process.wait()
+            # wait4 gives this child's own rusage: CPU of its reaped process tree and its largest process' peak.
+            _, status, usage = os.wait4(process.pid, 0)
+            exit_code = process.returncode = os.waitstatus_to_exitcode(status)
             sampler.stop.set()
             sampler.join()
         wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss (KiB on Linux) is the largest single descendant's peak: a floor for the sampled tree total.
-    peak = max(sampler.peak_rss, after.ru_maxrss * 1024 if after.ru_maxrss > before.ru_maxrss else 0)
+    cpu = usage.ru_utime + usage.ru_stime
+    # ru_maxrss (KiB on Linux) is the largest single process' peak: a floor for the sampled tree total, and the
+    # whole answer for commands too short for a sample.
+    peak = max(sampler.peak_rss, usage.ru_maxrss * 1024)
     return RunRecord(
         command if isinstance(command, str) else list(command),
         exit_code,

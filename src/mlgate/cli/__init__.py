@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -28,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pr": ("mlgate.cli.pr:pr", "The whole PR pipeline: validate, train, compare, report; gate after reporting."),
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
+    "retrain": ("mlgate.cli.retrain:retrain", "Refresh the data; on drift, retrain and open or update one PR."),
     "train": ("mlgate.cli.train:train", "Run the training command under monitoring; collect metrics and params."),
     "validate": ("mlgate.cli.validate:validate", "Validate data: schema, quality, drift, PII, deepchecks suites."),
 }
@@ -99,9 +101,16 @@ def _report_error(exc: Exception) -> None:
         click.echo(f"mlgate: error: {exc}", err=True)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a cancelled job, a timeout) unwinds like Ctrl-C, so atomic writes remove their temp files."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI and map every outcome to the exit-code contract."""
     os.environ.setdefault("DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY", "1")
+    if argv is None:  # the process's own entry point (console script, python -m), not a caller running us in-process
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         code = cli.main(args=argv, prog_name="mlgate", standalone_mode=False, auto_envvar_prefix="MLGATE")
     except MlgateError as exc:

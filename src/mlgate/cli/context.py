@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,3 +30,21 @@ class Settings:
 
 
 pass_settings = click.make_pass_decorator(Settings)
+
+
+def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--retry-budget and --api-timeout, for every command that calls the GitHub API (the github driver)."""
+    command = click.option(
+        "--api-timeout",
+        type=click.IntRange(min=1),
+        default=15,
+        show_default=True,
+        help="Seconds before a GitHub API request times out.",
+    )(command)
+    return click.option(
+        "--retry-budget",
+        type=click.FloatRange(min=0),
+        default=300.0,
+        show_default=True,
+        help="Seconds the GitHub driver may spend waiting on retries and rate limits.",
+    )(command)

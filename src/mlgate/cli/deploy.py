@@ -27,7 +27,7 @@ import click
 
 from mlgate import gha
 from mlgate.adapters import gittags
-from mlgate.cli.context import Settings, pass_settings
+from mlgate.cli.context import Settings, github_api_options, pass_settings
 from mlgate.config.model import Config
 from mlgate.deploy.policy import Gate, Rollback, default_allowed_refs, deployment_payload, key_metrics, ref_allowed
 from mlgate.drivers import choose_driver
@@ -40,6 +40,7 @@ from mlgate.drivers.deployments import (
     GitHubDeployments,
     LocalDeployments,
 )
+from mlgate.drivers.github import RetryPolicy
 from mlgate.drivers.outbox import Outbox
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError, MlgateError
 from mlgate.ghcontext import GitHubContext, context_from_env
@@ -140,14 +141,18 @@ def _bundle(results_dir: Path) -> list[StepResult]:
     return read_results_dir(results_dir) if results_dir.is_dir() else []
 
 
-def _deployments(kind: str, ctx: GitHubContext, token: str | None, bundle: list[StepResult]) -> Deployments:
+def _deployments(
+    kind: str, ctx: GitHubContext, token: str | None, bundle: list[StepResult], budget: float, timeout: int
+) -> Deployments:
     if kind == "local":
         return LocalDeployments(Outbox(), bundle)
     if not token:
         raise InputError("the github driver needs a token (the `token` input, --token or GITHUB_TOKEN)")
     if not ctx.repository:
         raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
-    return GitHubDeployments(api_url=ctx.api_url, repository=ctx.repository, token=token)
+    return GitHubDeployments(
+        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
+    )
 
 
 def _await_gate(records: Deployments, sha: str, timeout: float) -> Gate:
@@ -330,6 +335,7 @@ def _model_at(cfg: Config, target: Target, change: StageChange) -> Path:
 )
 @click.option("--driver", default="auto", show_default=True, help="github | local | auto.")
 @click.option("--token", default=None, help="GitHub token [default: GITHUB_TOKEN].")
+@github_api_options
 @pass_settings
 def deploy(settings: Settings, **options: Any) -> int:
     """Deploy the checked-out commit (or --rollback an environment) once its gate passed."""
@@ -345,7 +351,7 @@ def deploy(settings: Settings, **options: Any) -> int:
     token = options["token"] or os.environ.get("GITHUB_TOKEN")
     kind = choose_driver(options["driver"], os.environ, token)
     bundle = _bundle(settings.results_dir)
-    records = _deployments(kind, ctx, token, bundle)
+    records = _deployments(kind, ctx, token, bundle, options["retry_budget"], options["api_timeout"])
     remote = _remote(root, options["remote"], options["push"])
     if remote:
         gittags.fetch_tags(root, remote)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from mlgate import gha
-from mlgate.cli.context import Settings, pass_settings
+from mlgate.cli.context import Settings, github_api_options, pass_settings
 from mlgate.drivers import DRIVERS, choose_driver
 from mlgate.drivers.protocol import COMMENT_MODES, CheckRequest, CommentRequest, Driver, DriverError, ReadOnlyToken
 from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
@@ -157,20 +157,7 @@ def _post_artifact(directory: Path, driver_kind: str, ctx: GitHubContext, driver
     show_default=True,
     help="Exit 1 when the verdict is this bad.",
 )
-@click.option(
-    "--retry-budget",
-    type=click.FloatRange(min=0),
-    default=300.0,
-    show_default=True,
-    help="Seconds the GitHub driver may spend waiting on retries and rate limits.",
-)
-@click.option(
-    "--api-timeout",
-    type=click.IntRange(min=1),
-    default=15,
-    show_default=True,
-    help="Seconds before a GitHub API request times out.",
-)
+@github_api_options
 @pass_settings
 def report(
     settings: Settings,

@@ -99,16 +99,6 @@ def diff_files(old: FileValues, new: FileValues) -> list[ValueDiff]:
     return diffs
 
 
-def to_dvc_json(diffs: list[ValueDiff], *, with_unchanged: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
-    """The shape of `dvc metrics diff --json` / `dvc params diff --json` (`--all` when with_unchanged)."""
-    result: dict[str, dict[str, dict[str, Any]]] = {}
-    for d in diffs:
-        if with_unchanged or d.changed:
-            entry = {"old": d.old, "new": d.new} | ({"diff": d.diff} if d.diff is not None else {})
-            result.setdefault(d.file, {})[d.key] = entry
-    return result
-
-
 @dataclass(frozen=True)
 class DataDiff:
     path: str

@@ -39,11 +39,14 @@ def _read_table(data: bytes, path: str) -> Any:
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(pa.BufferReader(data))
+            return pq.read_table(pa.BufferReader(data), use_threads=False)
         import pyarrow.csv as pacsv
 
+        # Single-threaded: the file is already in memory, and pyarrow's CSV thread pool was seen aborting the
+        # interpreter at exit ("terminate called without an active exception") right after an input error.
         return pacsv.read_csv(
             pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
             convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
         )

@@ -99,7 +99,7 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
 
 def load_config(path: Path, *, explicit: bool = False) -> Config:
     """Load and validate `path`. A missing default mlgate.yml means all defaults; a missing explicit one is an error."""
-    if not path.exists() and not explicit:
+    if not path.exists() and not path.is_symlink() and not explicit:  # a dangling or looping link is an error
         return Config(source=None, root=path.parent)
     document = read_yaml_file(path, what="config file")
     data = {} if document.data is None else document.data

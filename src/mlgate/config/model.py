@@ -105,6 +105,7 @@ class RetrainConfig:
     data_command: str | None = None
     when: str = "drift"
     branch: str = "mlgate/retrain"
+    drift_share: float | None = None  # None: data.checks.drift.max_drifted_share
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,21 @@ class Config:
     def resolve(self, relative: str) -> Path:
         return self.root / relative
 
+    def repository_root(self) -> Path:
+        """The git work tree holding this config (its nearest folder with a .git), else the config's folder."""
+        start = self.root.resolve()
+        return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), start)
+
     def require_file(self, path: KeyPath, value: str | None) -> Path:
-        """The file a config key names; a missing key or file is reported at that key's line."""
+        """The file a config key names; a missing key or file is reported at that key's line. It must lie in
+        the repository, links followed: a policy file is reviewed as part of it, and a name that climbs out
+        (`../`, an absolute path, a link) would read, and quote in errors, a file nobody reviewed."""
         if value is None:
             raise self.error(path, "is required for this command")
         resolved = self.resolve(value)
+        root = self.repository_root()
+        if (resolved.exists() or resolved.is_symlink()) and not resolved.resolve().is_relative_to(root):
+            raise self.error(path, f"file '{value}' is outside the repository at {root}; mlgate reads only files in it")
         if not resolved.is_file():
             raise self.error(path, f"file '{value}' does not exist")
         return resolved

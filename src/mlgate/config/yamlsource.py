@@ -6,6 +6,7 @@ keys (safe_load silently keeps the last one, which hides typos in policy files).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ from typing import Any
 from mlgate.errors import InputError
 
 KeyPath = tuple[str | int, ...]
+# A policy or schema file is small; these bound what a hostile one (a fork's PR) can make us spend: bytes read,
+# and values built, which YAML aliases can multiply exponentially from a few lines ("billion laughs").
+MAX_YAML_BYTES = 8 * 1024 * 1024
+MAX_YAML_VALUES = 200_000
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,28 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise InputError(f"is not valid YAML: {exc.problem or exc.context}", file=source, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a control character; its str() spans two lines
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            f"is not valid YAML: {exc.reason} character {exc.character!r}", file=source, line=line
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"is not valid YAML: {exc}", file=source) from None
+        raise InputError(f"is not valid YAML: {' '.join(str(exc).split())}", file=source) from None
+    except RecursionError:
+        raise InputError("is not valid YAML: it is nested too deeply", file=source) from None
     lines: dict[KeyPath, int] = {}
     constructor = yaml.SafeLoader("")
+    built = 0
 
     def build(node: yaml.Node, path: KeyPath) -> Any:
+        nonlocal built
+        built += 1
+        if built > MAX_YAML_VALUES:
+            raise InputError(
+                f"holds more than {MAX_YAML_VALUES:,} values (expanded YAML aliases?)",
+                file=source,
+                line=node.start_mark.line + 1,
+            )
         if isinstance(node, yaml.MappingNode):
             constructor.flatten_mapping(node)
             result: dict[str, Any] = {}
@@ -77,13 +98,20 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
                 lines[(*path, index)] = item.start_mark.line + 1
                 items.append(build(item, (*path, index)))
             return items
-        return constructor.construct_object(node, deep=True)
+        value = constructor.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(
+                f"{format_path(path)}: {node.value} is not a finite number", file=source, line=node.start_mark.line + 1
+            )
+        return value
 
     if root is None:
         return YamlDocument(data=None, lines={})
     lines[()] = root.start_mark.line + 1
     try:
         data = build(root, ())
+    except RecursionError:
+        raise InputError("is not valid YAML: it is nested too deeply", file=source) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
@@ -94,6 +122,8 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
 def read_yaml_file(path: Path, *, what: str = "file") -> YamlDocument:
     """Read and parse a YAML file; unreadable files are input errors naming the file."""
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError(f"{what} is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB", file=path)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{what} does not exist", file=path) from None

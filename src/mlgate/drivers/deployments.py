@@ -192,8 +192,19 @@ class GitHubDeployments(GitHubDriver):
             options["target_url"] = status.log_url  # PyGithub cannot send log_url; GitHub takes target_url for it
         if status.environment_url:
             options["environment_url"] = status.environment_url
+
+        def reconcile() -> bool | None:
+            # Statuses are a log GitHub appends to: a retry after a lost answer would log this one twice.
+            latest = self._call(  # newest first
+                f"read the statuses of deployment {deployment.id}", lambda: next(iter(target.get_statuses()), None)
+            )
+            landed = latest is not None and (latest.state, latest.description) == (status.state, options["description"])
+            return True if landed else None
+
         self._call(
-            f"set deployment {deployment.id} {status.state}", lambda: target.create_status(status.state, **options)
+            f"set deployment {deployment.id} {status.state}",
+            lambda: target.create_status(status.state, **options),
+            reconcile,
         )
 
 

@@ -92,8 +92,15 @@ def read_artifact(directory: Path) -> Artifact:
         meta = json.loads(_text(meta_path, MAX_META_BYTES))
     except json.JSONDecodeError as exc:
         raise InputError(f"artifact metadata is not valid JSON ({exc.msg})", file=meta_path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("artifact metadata is nested too deeply", file=meta_path) from None
     if not isinstance(meta, dict):
         raise InputError("artifact metadata is not a JSON object", file=meta_path)
+    if meta.get("version") != ARTIFACT_VERSION:
+        raise InputError(
+            f"artifact key 'version' is {meta.get('version')!r:.20}; this mlgate reads version {ARTIFACT_VERSION}",
+            file=meta_path,
+        )
     pr_number = meta.get("pr_number")
     if not isinstance(pr_number, int) or isinstance(pr_number, bool) or pr_number < 1:
         raise InputError(f"artifact key 'pr_number' must be a positive integer (got {pr_number!r:.40})", file=meta_path)

@@ -254,17 +254,23 @@ def drift(result: StepResult) -> Drift | None:
 
 
 def resources(result: StepResult) -> Resources:
+    """What `mlgate train` recorded (its RunRecord, at the top of the evidence)."""
     evidence = result.evidence
-    raw = as_mapping(evidence.get("resources"))
-    exit_code = first(evidence, "exit_code") if "exit_code" in evidence else raw.get("exit_code")
+    exit_code = evidence.get("exit_code")
+    tail = evidence.get("log_tail")
+    gpu = as_mapping(evidence.get("gpu"))
     return Resources(
-        command=as_text(first(evidence, "command")) or as_text(raw.get("command")),
+        command=as_text(
+            " ".join(map(str, evidence["command"]))
+            if isinstance(evidence.get("command"), list)
+            else evidence.get("command")
+        ),
         exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
-        wall_seconds=as_number(first(raw, "wall_seconds", "wall_time")),
-        cpu_seconds=as_number(first(raw, "cpu_seconds", "cpu_time")),
-        peak_rss_bytes=as_number(raw.get("peak_rss_bytes")),
-        gpus=tuple(records(raw.get("gpu"), "name")),
-        log_tail=as_text(evidence.get("log_tail")),
+        wall_seconds=as_number(evidence.get("wall_seconds")),
+        cpu_seconds=as_number(evidence.get("cpu_seconds")),
+        peak_rss_bytes=as_number(evidence.get("peak_rss_bytes")),
+        gpus=(gpu,) if gpu.get("samples") else (),
+        log_tail="\n".join(map(str, tail)) if isinstance(tail, list) and tail else as_text(tail),
     )
 
 

@@ -247,11 +247,11 @@ def resources_section(results: Sequence[StepResult]) -> Section | None:
             ["peak memory (RSS)", bytes_size(used.peak_rss_bytes)],
         ]
         for gpu in used.gpus:
-            name = evidence.as_text(gpu.get("name")) or "GPU"
-            memory = bytes_size(evidence.first(gpu, "memory_bytes", "peak_memory_bytes"))
-            utilisation = evidence.as_number(gpu.get("utilization"))
-            shown = f"{memory}, {utilisation:.0f}% busy" if utilisation is not None else memory
-            cells.append([text(name), shown])
+            mib = evidence.as_number(gpu.get("peak_memory_mib"))
+            memory = bytes_size(mib * 2**20 if mib is not None else None)
+            utilisation = evidence.as_number(gpu.get("peak_utilization_percent"))
+            shown = f"{memory}, peak {utilisation:.0f}% busy" if utilisation is not None else memory
+            cells.append(["GPU (all devices)", shown])
         block = table(["", ""], cells)
         if used.log_tail and result.verdict in ("fail", "error"):
             block += "\n\n" + details("log tail", fenced("text", used.log_tail), open_=True)

@@ -1,0 +1,123 @@
+"""Bad-input corpus of `mlgate compare`: metrics files and per-row predictions files at head (the workspace),
+against a valid base commit. The base repository below compares cleanly; each case changes the workspace.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench.example_fixtures import git
+from bench.faults_fixtures import BadInput, Content, Folder, Link, Sparse, bad_input_params, check_bad_input, run_cli
+
+from mlgate.cli import COMMANDS
+
+CONFIG = """\
+metrics:
+  files: [metrics.json]
+  predictions: eval/predictions.csv
+  history: 0
+  gate:
+    accuracy: {direction: higher, max_drop: 0.5}
+  significance: {resamples: 200, seed: 1}
+"""
+METRICS = json.dumps({"accuracy": 0.9, "loss": 0.3})
+ROWS = [(i, i % 2, (i % 2) if i % 5 else 1 - i % 2, round(0.2 + 0.6 * (i % 2) + 0.01 * (i % 7), 3)) for i in range(40)]
+PREDICTIONS = "row_id,y_true,y_pred,y_score\n" + "".join(f"{i},{t},{p},{s}\n" for i, t, p, s in ROWS)
+BASE: dict[str, Content] = {
+    "mlgate.yml": CONFIG,
+    "metrics.json": METRICS,
+    "eval/predictions.csv": PREDICTIONS,
+    ".gitignore": ".mlgate/\n",
+}
+# compare records compare.json with verdict "error" before it exits 2 on a broken head metrics file, so the
+# report can say why the gate did not run: the one write this corpus does not expect.
+RECORDS_ERROR = "compare writes compare.json (verdict error) before exiting 2 on a broken head metrics file"
+# By design, compare fails the gate (exit 1, the rule saying "accuracy is nan at head … not a finite number")
+# when a gated metric is not a finite number, instead of an input error (exit 2).
+GATE_NOT_INPUT = "compare fails the gate (exit 1) on a gated metric that is not a finite number"
+NO_METRICS = "compare takes a metrics file without an object of metrics as 'no metrics' and fails the gate (exit 1)"
+
+
+def commit_base(workspace: Path) -> None:
+    git(workspace, "init", "--quiet", "--initial-branch=main")
+    git(workspace, "add", "--all")
+    git(workspace, "commit", "--quiet", "--message", "base")
+
+
+def metrics(id: str, content: Content, culprit: str = "metrics.json", xfail: str | None = RECORDS_ERROR) -> BadInput:
+    return BadInput(id, {"metrics.json": content}, ("compare", "--base", "HEAD"), culprit, xfail=xfail)
+
+
+def predictions(id: str, content: Content, culprit: str = "predictions.csv") -> BadInput:
+    return BadInput(id, {"eval/predictions.csv": content}, ("compare", "--base", "HEAD"), culprit)
+
+
+def config(id: str, old: str, new: str, culprit: str) -> BadInput:
+    return BadInput(id, {"mlgate.yml": CONFIG.replace(old, new)}, ("compare", "--base", "HEAD"), culprit)
+
+
+METRICS_CASES = [
+    metrics("truncated", METRICS[:12]),
+    metrics("empty", "", xfail=NO_METRICS),
+    metrics("top-level-array", "[0.9, 0.3]", xfail=NO_METRICS),
+    metrics("gated-metric-as-text", json.dumps({"accuracy": "high", "loss": 0.3}), "accuracy", xfail=GATE_NOT_INPUT),
+    metrics("gated-metric-as-bool", json.dumps({"accuracy": True, "loss": 0.3}), "accuracy", xfail=GATE_NOT_INPUT),
+    metrics("nan-literal", '{"accuracy": NaN, "loss": 0.3}', "accuracy", xfail=GATE_NOT_INPUT),
+    metrics("infinity-literal", '{"accuracy": Infinity, "loss": 0.3}', "accuracy", xfail=GATE_NOT_INPUT),
+    metrics("utf16", METRICS.encode("utf-16")),
+    metrics("deep-nesting", "[" * 100_000 + "]" * 100_000, xfail="a RecursionError from json is an internal error"),
+    metrics("huge", Sparse(80 * 1024 * 1024, b"{"), "metrics.json"),
+    metrics("a-directory", Folder(), xfail="a folder named like the metrics file counts as no metrics (exit 1)"),
+    metrics("link-out-of-the-workspace", Link("../outside/secret.json"), xfail=None),
+    config("files-path-traversal", "[metrics.json]", "[../outside/secret.json]", "secret.json"),
+    config("files-absolute-path", "[metrics.json]", "[/etc/passwd]", "passwd"),
+]
+
+PREDICTION_CASES = [
+    predictions("no-y-true-column", PREDICTIONS.replace("y_true", "truth")),
+    predictions("empty-y-pred-cell", PREDICTIONS.replace("\n3,1,1,", "\n3,1,,", 1)),
+    predictions("scores-as-text", PREDICTIONS.replace(",0.82", ",high")),
+    predictions("nan-score", PREDICTIONS.replace(",0.82", ",nan", 1)),
+    BadInput(
+        "infinite-score",
+        {"eval/predictions.csv": PREDICTIONS.replace(",0.82", ",inf", 1)},
+        ("compare", "--base", "HEAD"),
+        "y_score",
+        xfail="an infinite y_score is taken as a probability",
+    ),
+    predictions("repeated-row-ids", PREDICTIONS.replace("\n5,", "\n4,", 1)),
+    predictions("ragged-row", PREDICTIONS + "40,1\n"),
+    predictions("utf16", PREDICTIONS.encode("utf-16")),
+    BadInput(
+        "binary-garbage",
+        {"eval/predictions.csv": bytes(range(256)) * 16},
+        ("compare", "--base", "HEAD"),
+        "predictions.csv",
+        xfail="the error quotes the file's bytes, newlines and control characters included (two lines)",
+    ),
+    predictions("a-directory", Folder()),
+    predictions("link-out-of-the-workspace", Link("../../outside/secret.csv")),
+    config("predictions-path-traversal", "eval/predictions.csv", "../outside/secret.csv", "secret.csv"),
+]
+
+
+@pytest.mark.skipif("compare" not in COMMANDS, reason="mlgate compare is not on this branch yet")
+def test_the_base_repository_compares(tmp_path: Path) -> None:
+    from bench.faults_fixtures import materialize
+
+    materialize(tmp_path, BASE)
+    commit_base(tmp_path)
+    done = run_cli("compare", "--base", "HEAD", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("case", bad_input_params(METRICS_CASES, "compare"))
+def test_bad_metrics_file(case: BadInput, tmp_path: Path) -> None:
+    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git",))
+
+
+@pytest.mark.parametrize("case", bad_input_params(PREDICTION_CASES, "compare"))
+def test_bad_predictions_file(case: BadInput, tmp_path: Path) -> None:
+    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git",))
