@@ -86,7 +86,7 @@ def test_verdict_and_summary():
     assert gate_verdict([]) == "pass"
     assert summarize([passing], baseline=True) == "all 1 gate rules passed"
     assert summarize([], baseline=False) == "no baseline; no gate rules in mlgate.yml (metrics.gate)"
-    assert summarize([passing, failing], baseline=True) == "fail: m 0.4 is below the minimum 0.5"
+    assert summarize([passing, failing], baseline=True) == "m 0.4 is below the minimum 0.5"
 
 
 def test_metrics_are_found_by_key_or_file_and_key():

@@ -57,7 +57,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The user's files (not mlgate's own results, where an errored step is recorded)."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file() and ".mlgate" not in p.relative_to(root).parts)
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
 def results(root: Path) -> dict:

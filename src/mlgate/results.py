@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
-from mlgate.errors import InputError
+from mlgate.errors import InputError, MlgateError
 from mlgate.fsutil import atomic_write_text
 
 SCHEMA_VERSION = 1
 STEPS = ("validation", "train", "compare", "deploy", "retrain")
+# Steps whose result is returned to the caller but is not a document of the bundle (report renders the bundle).
+UNRECORDED_STEPS = ("report",)
 VERDICTS = ("pass", "warn", "fail", "error", "skipped")
 DEFAULT_RESULTS_DIR = Path(".mlgate/results")
 # A results file is small; anything far larger is not ours (or is an attack through a fork's artifact).
@@ -34,7 +36,21 @@ def _utc_now() -> str:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A workflow-command annotation a step asks for (`::error file=…,line=…::`); stderr outside Actions."""
+
+    level: str  # error | warning | notice
+    message: str
+    file: str | None = None
+    line: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class StepResult:
+    """One step's outcome. The fields up to `schema_version` are the bundle's JSON document; the ones after it
+    are for the caller of the step only (what to print, annotate, and the error that stopped the step)."""
+
     step: str
     verdict: str
     summary: str
@@ -44,9 +60,13 @@ class StepResult:
     created_at: str = field(default_factory=_utc_now)
     mlgate_version: str = __version__
     schema_version: int = SCHEMA_VERSION
+    lines: tuple[str, ...] = field(default=(), compare=False, repr=False)  # for stdout
+    err_lines: tuple[str, ...] = field(default=(), compare=False, repr=False)  # for stderr
+    notes: tuple[Note, ...] = field(default=(), compare=False, repr=False)
+    error: Exception | None = field(default=None, compare=False, repr=False)  # set when verdict is error
 
     def __post_init__(self) -> None:
-        if self.step not in STEPS:
+        if self.step not in STEPS + UNRECORDED_STEPS:
             raise ValueError(f"unknown step {self.step!r}")
         if self.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {self.verdict!r}")
@@ -74,6 +94,19 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+def error_result(step: str, error: Exception, commits: Mapping[str, str | None] | None = None) -> StepResult:
+    """The result of a step that stopped on bad input or a crash: verdict `error`, the one-sentence message as
+    its summary, and where it points (file, line) as evidence, so the report shows the step and why."""
+    if isinstance(error, MlgateError):
+        where = {"message": error.message, "file": error.file, "line": error.line}
+        summary = str(error)
+    else:
+        summary = f"internal error: {type(error).__name__}: {error}"
+        where = {"message": summary, "file": None, "line": None}
+    evidence = {"error": where}
+    return StepResult(step, "error", summary, commits=dict(commits or {}), evidence=evidence, error=error)
 
 
 def result_path(results_dir: Path, step: str) -> Path:

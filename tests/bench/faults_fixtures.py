@@ -277,7 +277,8 @@ def check_bad_input(
     """Run the case's command line in a fresh workspace (the area's valid `base` files, then `setup`, e.g. a
     commit of them, then the case's files), and check the contract: exit 2, exactly one output line, the error
     naming the culprit, no traceback, no byte of a file outside the workspace shown, and the workspace (less
-    the `ignore`d folders, such as .git whose index git refreshes) and the runner's files as they were."""
+    the `ignore`d folders, such as .git whose index git refreshes, and mlgate's own .mlgate, where an errored
+    step is recorded) and the runner's files as they were."""
     workspace, runner, outside = tmp_path / "workspace", tmp_path / "runner", tmp_path / "outside"
     for folder in (workspace, runner, outside):
         folder.mkdir(exist_ok=True)
@@ -291,6 +292,7 @@ def check_bad_input(
     for name in ("gh_output", "gh_summary", "gh_env", "gh_path"):
         (runner / name).touch()
     env = {key: value.format(workspace=workspace, runner=runner) for key, value in case.env.items()}
+    ignore = (*ignore, ".mlgate")
     before = (tree_digest(workspace, exclude=ignore), tree_digest(runner), tree_digest(outside))
 
     done = run_cli(*case.args, cwd=workspace, env=env)

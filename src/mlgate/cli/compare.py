@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import click
 
-from mlgate.cli.context import Settings, pass_settings
-from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
-
-
-def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | None) -> Any:
-    """Parsed predictions at head and base; a missing or broken head file is an input error."""
-    from mlgate.adapters import dvc_repo
-    from mlgate.compare.gate import PredictionSides
-    from mlgate.compare.predictions import PredictionsError, parse_predictions
-
-    if path is None:
-        return PredictionSides()
-    head_data = dvc_repo.read_file(project, head_rev, path)
-    if head_data is None:
-        raise InputError("predictions file does not exist at head (metrics.predictions)", file=path)
-    try:
-        head = parse_predictions(head_data, path)
-    except PredictionsError as exc:
-        raise InputError(str(exc).removeprefix(f"{path}: "), file=path) from None
-    base_data = dvc_repo.read_file(project, base_sha, path)
-    if base_data is None:
-        return PredictionSides(head, None, (f"the base has no {path}: intervals are of head alone",))
-    try:
-        return PredictionSides(head, parse_predictions(base_data, path))
-    except PredictionsError as exc:
-        return PredictionSides(head, None, (f"base predictions unusable ({exc}): intervals are of head alone",))
-
-
-def _history(project: Any, base_sha: str, files: list[str], rules: Any, limit: int) -> list[dict[str, Any]]:
-    """Gated metric values on the last `limit` base-branch commits that changed the metrics, oldest first."""
-    from datetime import UTC, datetime
-
-    from mlgate.adapters import dvc_repo
-    from mlgate.compare.gate import locate
-
-    points = []
-    for commit, values in dvc_repo.read_history(project, base_sha, files, limit):
-        found = {rule.metric: locate(values, rule.metric) for rule in rules}
-        points.append(
-            {
-                "sha": commit.sha,
-                "date": datetime.fromtimestamp(commit.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "subject": commit.subject,
-                "values": {m: values[w[0][0]][w[0][1]] if len(w) == 1 else None for m, w in found.items()},
-            }
-        )
-    return points
+from mlgate.cli.context import Settings, finish, pass_settings
+from mlgate.errors import EXIT_OK
 
 
 @click.command()
@@ -67,96 +20,9 @@ def _history(project: Any, base_sha: str, files: list[str], rules: Any, limit: i
 @click.option("--seed", type=click.IntRange(0), default=None, help="Bootstrap seed.")
 @click.option("--exit-zero", is_flag=True, default=False, help="Exit 0 even when the gate fails.")
 @pass_settings
-def compare(
-    settings: Settings,
-    base: str | None,
-    head: str | None,
-    predictions: str | None,
-    history: int | None,
-    alpha: float | None,
-    resamples: int | None,
-    seed: int | None,
-    exit_zero: bool,
-) -> int:
+def compare(settings: Settings, exit_zero: bool, **options: Any) -> int:
     """Compare metrics, params and data versions with the base commit and apply the metric gate."""
-    import dataclasses
+    from mlgate.steps import compare as step
 
-    from mlgate import gha
-    from mlgate.adapters import dvc_repo, git
-    from mlgate.compare import diff
-    from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
-    from mlgate.compare.policy import gate_verdict, summarize
-    from mlgate.ghcontext import context_from_env
-    from mlgate.results import StepResult, write_result
-
-    cfg = settings.config
-    significance = dataclasses.replace(
-        cfg.metrics.significance,
-        **{k: v for k, v in {"alpha": alpha, "resamples": resamples, "seed": seed}.items() if v is not None},
-    )
-    history = cfg.metrics.history if history is None else history
-    project = dvc_repo.open_project(cfg.root)
-    ctx = context_from_env(os.environ)
-    chosen = git.resolve_base(project.git_root, base, ctx.base_sha, ctx.base_ref or ctx.default_branch, history + 1)
-    head_rev = None
-    if head is not None:
-        head_rev = git.rev_parse(project.git_root, head)
-        if head_rev is None:
-            raise InputError(f"--head '{head}' does not name a commit in this repository")
-    head_sha = head_rev or ctx.sha or git.rev_parse(project.git_root, "HEAD")
-    files = [project.relative(cfg.resolve(f)) for f in cfg.metrics.files]
-
-    base_snap = dvc_repo.read_snapshot(project, chosen.sha, files)
-    head_snap = dvc_repo.read_snapshot(project, head_rev, files)
-    commits = {"base": chosen.sha, "head": head_sha}
-    if head_snap.errors:
-        error = next(iter(head_snap.errors.values()))
-        message = f"{error.path} at head {error.reason}"
-        evidence = {"base_source": chosen.how}
-        write_result(settings.results_dir, StepResult("compare", "error", message, commits, evidence))
-        raise InputError(error.reason, file=error.path, line=error.line)
-
-    baseline = bool(base_snap.metrics)
-    base_note = None
-    if not baseline:
-        broken = ", ".join(f"{p} ({e.reason})" for p, e in base_snap.errors.items())
-        base_note = f"unreadable at base: {broken}" if broken else "the base commit has no metrics"
-    predictions_path = None
-    if predictions is not None:
-        predictions_path = project.relative(Path(predictions))
-    elif cfg.metrics.predictions is not None:
-        predictions_path = project.relative(cfg.resolve(cfg.metrics.predictions))
-    sides = _predictions(project, predictions_path, chosen.sha, head_rev)
-    try:
-        gate = evaluate_gate(
-            cfg.metrics.gate, base_snap.metrics if baseline else None, head_snap.metrics, sides, significance, base_note
-        )
-    except AmbiguousMetric as exc:
-        raise cfg.error(("metrics", "gate", exc.metric), str(exc)) from None
-
-    verdict = gate_verdict(gate.results)
-    if git.is_shallow(project.git_root) and history:
-        git.fetch_commit(project.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
-    evidence = {
-        "base_source": chosen.how,
-        "baseline": baseline,
-        "head_is_workspace": head_rev is None,
-        "rules": [r.to_dict() for r in gate.results],
-        "metrics": [d.to_dict() for d in diff.diff_files(base_snap.metrics, head_snap.metrics)],
-        "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
-        "data_versions": [
-            d.to_dict() for d in diff.diff_data_versions(base_snap.data_versions, head_snap.data_versions)
-        ],
-        "significance": dataclasses.asdict(significance)
-        | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
-        "history": _history(project, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
-        "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
-    }
-    summary = summarize(gate.results, baseline=baseline)
-    path = write_result(settings.results_dir, StepResult("compare", verdict, summary, commits, evidence))
-    gha.set_output("gate", verdict)
-    gha.set_output("results", str(path))
-    click.echo(f"compare: {verdict}: {summary}")
-    for result in gate.results:
-        click.echo(f"  {result.outcome:4}  {result.status:16} {result.reason}")
-    return EXIT_GATE_FAILED if verdict == "fail" and not exit_zero else EXIT_OK
+    code = finish(step.run(step.Inputs(**options), settings.project), settings)
+    return EXIT_OK if exit_zero else code

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlgate.config.model import Config
+from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from mlgate.results import StepResult
+    from mlgate.steps.base import Project
 
 
 @dataclass
@@ -28,8 +33,35 @@ class Settings:
             self._config = load_config(self.config_path, explicit=self.config_explicit)
         return self._config
 
+    @property
+    def project(self) -> Project:
+        """What the steps run on; a broken mlgate.yml stops the command here, before any step runs."""
+        from mlgate.steps.base import Project
+
+        return Project(self.config, self.results_dir, debug=self.debug)
+
 
 pass_settings = click.make_pass_decorator(Settings)
+
+
+def show(result: StepResult, settings: Settings) -> None:
+    """Print what a step said, and hand its annotations, outputs and summary to GitHub Actions."""
+    from mlgate.steps.actions import publish
+
+    for line in result.lines:
+        click.echo(line)
+    for line in result.err_lines:
+        click.echo(line, err=True)
+    publish(result, settings.results_dir)
+
+
+def finish(result: StepResult, settings: Settings) -> int:
+    """Show the result, then the exit code: the error that stopped the step (exit 2, one sentence), else 1
+    for a failed (or errored) verdict, else 0."""
+    show(result, settings)
+    if result.error is not None:
+        raise result.error
+    return EXIT_GATE_FAILED if result.verdict in ("fail", "error") else EXIT_OK
 
 
 def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:

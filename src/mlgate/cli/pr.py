@@ -1,28 +1,20 @@
 """`mlgate pr`: the whole pull-request pipeline in one command (validate → train → compare → report).
 
-It is what the root action runs and what a user runs on a laptop. Every step runs even when an earlier one
-failed its checks, so the report shows all the evidence; the report is always posted, and only then does
-the gate decide the exit code (`--fail-on`).
+It is what the root action runs and what a user runs on a laptop; `mlgate.pipeline.pr` does the work.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from mlgate import gha
-from mlgate.cli.context import Settings, pass_settings
+from mlgate.cli.context import Settings, pass_settings, show
 from mlgate.drivers import DRIVERS
 from mlgate.drivers.protocol import COMMENT_MODES
-from mlgate.errors import MlgateError
-from mlgate.results import STEPS, result_path
 
-
-def _clear_previous_results(results_dir: Path) -> None:
-    """A re-run must not report a stale step that this run skipped or crashed in."""
-    for step in STEPS:
-        result_path(results_dir, step).unlink(missing_ok=True)
+if TYPE_CHECKING:
+    from mlgate.results import StepResult
 
 
 @click.command()
@@ -43,11 +35,9 @@ def _clear_previous_results(results_dir: Path) -> None:
     show_default=True,
     help="Exit 1 when the overall verdict is this bad (after the report is posted).",
 )
-@click.pass_context
 @pass_settings
 def pr(
     settings: Settings,
-    ctx: click.Context,
     base: str | None,
     skip_validate: bool,
     skip_train: bool,
@@ -59,39 +49,22 @@ def pr(
     fail_on: str,
 ) -> int:
     """Validate, train, compare with the base commit and report, as one pull-request run."""
-    from mlgate.cli.compare import compare
-    from mlgate.cli.report import report
-    from mlgate.cli.train import train
-    from mlgate.cli.validate import validate
+    from mlgate import pipeline, steps
 
-    config = settings.config  # a broken mlgate.yml stops here, before anything runs
-    _clear_previous_results(settings.results_dir)
-    stages: list[tuple[str, click.Command, dict]] = []
-    if skip_validate:
-        click.echo("validate: skipped (--skip-validate)")
-    elif config.data.train is None:
-        click.echo("validate: skipped (no data.train in mlgate.yml)")
-    else:
-        stages.append(("validate", validate, {}))
-    if skip_train:
-        click.echo("train: skipped (--skip-train)")
-    else:
-        stages.append(("train", train, {}))
-    stages.append(("compare", compare, {"base": base, "exit_zero": True}))
+    project = settings.project  # a broken mlgate.yml stops here, before anything runs
+    report = steps.report.Inputs(driver=driver_name, token=token, pr_number=pr_number, name=name, mode=mode)
+    inputs = pipeline.PrInputs(base, skip_validate, skip_train, report, fail_on)
 
-    errors: list[MlgateError] = []
-    for title, command, params in stages:
-        with gha.group(f"mlgate {title}"):
-            try:
-                ctx.invoke(command, **params)
-            except MlgateError as exc:
-                # Bad input in one step: keep going so the report shows what did run, then exit 2.
-                errors.append(exc)
-                click.echo(f"mlgate {title}: {exc}", err=True)
-    with gha.group("mlgate report"):
-        code = ctx.invoke(
-            report, driver_name=driver_name, token=token, pr_number=pr_number, name=name, mode=mode, fail_on=fail_on
-        )
-    if errors:
-        raise errors[0]
-    return code
+    def shown(item: StepResult | str) -> None:
+        if isinstance(item, str):
+            click.echo(item)
+        else:
+            show(item, settings)
+
+    outcome = pipeline.pr(inputs, project, shown)
+    for result in outcome.results:
+        if result.error is not None and result.error is not outcome.error:
+            click.echo(f"mlgate {result.step}: {result.error}", err=True)  # the first is printed as the error
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.exit_code

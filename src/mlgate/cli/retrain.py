@@ -223,12 +223,13 @@ def _changed(run: _Run) -> list[str]:
     ]
 
 
-def _update_schema(ctx: click.Context, config: Config, train_path: Path) -> Path:
-    from mlgate.cli.validate import DEFAULT_SCHEMA_FILE
-    from mlgate.cli.validate import validate as validate_command
+def _update_schema(run: _Run, train_path: Path) -> Path:
+    from mlgate.steps import validate
+    from mlgate.steps.base import Project
 
-    target = config.resolve(config.data.schema) if config.data.schema else Path(DEFAULT_SCHEMA_FILE)
-    ctx.invoke(validate_command, train=train_path, schema=target, write_schema=True)
+    config = run.settings.config
+    target = config.resolve(config.data.schema) if config.data.schema else Path(validate.DEFAULT_SCHEMA_FILE)
+    click.echo(validate.write_schema(validate.Inputs(train=train_path, schema=target), Project(config)))
     return target
 
 
@@ -472,7 +473,7 @@ def _retrain(
         _finish(run, driver, decision, "skipped", "no retraining, no pull request", "no-drift")
         return EXIT_OK
 
-    schema = _update_schema(ctx, config, train_path) if update_schema else None
+    schema = _update_schema(run, train_path) if update_schema else None
     if ctx.invoke(train_command) != EXIT_OK:
         trained = read_result(result_path(run.settings.results_dir, "train"))
         _failed(run, driver, "training", trained.summary, trained.evidence.get("log_tail") or ())

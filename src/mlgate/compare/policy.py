@@ -140,8 +140,8 @@ def gate_verdict(results: list[RuleResult]) -> str:
 
 
 def summarize(results: list[RuleResult], *, baseline: bool) -> str:
-    """One line for the verdict: what failed or warned first, else how many rules passed."""
-    verdict = gate_verdict(results)
+    """One line saying why (the verdict itself is said beside it): what failed or warned first, else how many
+    rules passed."""
     lead = "" if baseline else "no baseline; "
     if not results:
         return f"{lead}no gate rules in mlgate.yml (metrics.gate)"
@@ -152,4 +152,4 @@ def summarize(results: list[RuleResult], *, baseline: bool) -> str:
         return f"{lead}all {len(results)} gate rules passed{extra}"
     head = "; ".join(r.reason for r in flagged[:3])
     more = f"; and {len(flagged) - 3} more" if len(flagged) > 3 else ""
-    return f"{lead}{verdict}: {head}{more}"
+    return f"{lead}{head}{more}"

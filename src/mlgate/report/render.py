@@ -55,6 +55,17 @@ def overall_verdict(results: Iterable[StepResult]) -> str:
     return next((verdict for verdict in VERDICT_ORDER if verdict in verdicts), "skipped")
 
 
+def check_title(results: Sequence[StepResult]) -> str:
+    """The check run's title: the verdict once, then why; an errored step is named, since its message is."""
+    verdict = overall_verdict(results)
+    deciding = "; ".join(
+        f"{result.step}: {result.summary}" if verdict == "error" else result.summary
+        for result in results
+        if result.verdict == verdict
+    )
+    return f"{verdict}: {deciding}" if deciding else verdict
+
+
 def _icon(verdict: str | None) -> str:
     key = (verdict or "").lower().replace(" ", "_")
     return f"{ICONS[key]} {text(verdict)}" if key in ICONS else text(verdict or DASH)

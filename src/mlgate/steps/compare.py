@@ -1,0 +1,153 @@
+"""The compare step: the head (workspace) against the pull request's base commit, through the metric gate."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import InputError
+from mlgate.results import StepResult
+from mlgate.steps.base import Project, guarded
+
+
+def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | None) -> Any:
+    """Parsed predictions at head and base; a missing or broken head file is an input error."""
+    from mlgate.adapters import dvc_repo
+    from mlgate.compare.gate import PredictionSides
+    from mlgate.compare.predictions import PredictionsError, parse_predictions
+
+    if path is None:
+        return PredictionSides()
+    head_data = dvc_repo.read_file(project, head_rev, path)
+    if head_data is None:
+        raise InputError("predictions file does not exist at head (metrics.predictions)", file=path)
+    try:
+        head = parse_predictions(head_data, path)
+    except PredictionsError as exc:
+        raise InputError(str(exc).removeprefix(f"{path}: "), file=path) from None
+    base_data = dvc_repo.read_file(project, base_sha, path)
+    if base_data is None:
+        return PredictionSides(head, None, (f"the base has no {path}: intervals are of head alone",))
+    try:
+        return PredictionSides(head, parse_predictions(base_data, path))
+    except PredictionsError as exc:
+        return PredictionSides(head, None, (f"base predictions unusable ({exc}): intervals are of head alone",))
+
+
+def _history(project: Any, base_sha: str, files: list[str], rules: Any, limit: int) -> list[dict[str, Any]]:
+    """Gated metric values on the last `limit` base-branch commits that changed the metrics, oldest first."""
+    from datetime import UTC, datetime
+
+    from mlgate.adapters import dvc_repo
+    from mlgate.compare.gate import locate
+
+    points = []
+    for commit, values in dvc_repo.read_history(project, base_sha, files, limit):
+        found = {rule.metric: locate(values, rule.metric) for rule in rules}
+        points.append(
+            {
+                "sha": commit.sha,
+                "date": datetime.fromtimestamp(commit.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "subject": commit.subject,
+                "values": {m: values[w[0][0]][w[0][1]] if len(w) == 1 else None for m, w in found.items()},
+            }
+        )
+    return points
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What to compare; None takes mlgate.yml's value (or the default)."""
+
+    base: str | None = None  # default: the PR's base, else the merge-base with the default branch
+    head: str | None = None  # default: the workspace, as training left it
+    predictions: str | None = None  # metrics.predictions
+    history: int | None = None  # metrics.history
+    alpha: float | None = None  # metrics.significance.alpha
+    resamples: int | None = None
+    seed: int | None = None
+
+
+def run(inputs: Inputs, project: Project) -> StepResult:
+    """Compare metrics, params and data versions with the base commit and apply the metric gate; the result
+    (pass, warn, fail, or error) is also compare.json."""
+    return guarded("compare", project, lambda: _compare(inputs, project))
+
+
+def _compare(inputs: Inputs, project: Project) -> StepResult:
+    from mlgate.adapters import dvc_repo, git
+    from mlgate.compare import diff
+    from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
+    from mlgate.compare.policy import gate_verdict, summarize
+
+    cfg = project.config
+    chosen_significance = {"alpha": inputs.alpha, "resamples": inputs.resamples, "seed": inputs.seed}
+    significance = dataclasses.replace(
+        cfg.metrics.significance, **{k: v for k, v in chosen_significance.items() if v is not None}
+    )
+    history = cfg.metrics.history if inputs.history is None else inputs.history
+    repo = dvc_repo.open_project(cfg.root)
+    ctx = project.github
+    chosen = git.resolve_base(repo.git_root, inputs.base, ctx.base_sha, ctx.base_ref or ctx.default_branch, history + 1)
+    head_rev = None
+    if inputs.head is not None:
+        head_rev = git.rev_parse(repo.git_root, inputs.head)
+        if head_rev is None:
+            raise InputError(f"--head '{inputs.head}' does not name a commit in this repository")
+    head_sha = head_rev or ctx.sha or git.rev_parse(repo.git_root, "HEAD")
+    files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
+
+    base_snap = dvc_repo.read_snapshot(repo, chosen.sha, files)
+    head_snap = dvc_repo.read_snapshot(repo, head_rev, files)
+    commits = {"base": chosen.sha, "head": head_sha}
+    if head_snap.errors:
+        error = next(iter(head_snap.errors.values()))
+        message = f"{error.path} at head {error.reason}"
+        evidence = {"base_source": chosen.how}
+        failure = InputError(error.reason, file=error.path, line=error.line)
+        return project.record(StepResult("compare", "error", message, commits, evidence, error=failure))
+
+    baseline = bool(base_snap.metrics)
+    base_note = None
+    if not baseline:
+        broken = ", ".join(f"{p} ({e.reason})" for p, e in base_snap.errors.items())
+        base_note = f"unreadable at base: {broken}" if broken else "the base commit has no metrics"
+    predictions_path = None
+    if inputs.predictions is not None:
+        predictions_path = repo.relative(Path(inputs.predictions))
+    elif cfg.metrics.predictions is not None:
+        predictions_path = repo.relative(cfg.resolve(cfg.metrics.predictions))
+    sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
+    try:
+        gate = evaluate_gate(
+            cfg.metrics.gate, base_snap.metrics if baseline else None, head_snap.metrics, sides, significance, base_note
+        )
+    except AmbiguousMetric as exc:
+        raise cfg.error(("metrics", "gate", exc.metric), str(exc)) from None
+
+    verdict = gate_verdict(gate.results)
+    if git.is_shallow(repo.git_root) and history:
+        git.fetch_commit(repo.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
+    evidence = {
+        "base_source": chosen.how,
+        "baseline": baseline,
+        "head_is_workspace": head_rev is None,
+        "rules": [r.to_dict() for r in gate.results],
+        "metrics": [d.to_dict() for d in diff.diff_files(base_snap.metrics, head_snap.metrics)],
+        "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
+        "data_versions": [
+            d.to_dict() for d in diff.diff_data_versions(base_snap.data_versions, head_snap.data_versions)
+        ],
+        "significance": dataclasses.asdict(significance)
+        | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
+        "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
+        "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
+    }
+    summary = summarize(gate.results, baseline=baseline)
+    lines = (
+        f"compare: {verdict}: {summary}",
+        *(f"  {result.outcome:4}  {result.status:16} {result.reason}" for result in gate.results),
+    )
+    return project.record(StepResult("compare", verdict, summary, commits, evidence, lines=lines))
