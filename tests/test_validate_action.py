@@ -81,7 +81,8 @@ def test_bad_input_fails_the_step_with_one_error(
         "has a single column 'mean_radius;target': the file looks delimited by ';', "
         "but mlgate reads comma-separated CSV"
     )
-    assert not (example_repo / ".mlgate" / "results").exists()
+    recorded = json.loads((example_repo / ".mlgate/results/validation.json").read_text())  # the errored step
+    assert (recorded["verdict"], recorded["evidence"]["error"]["file"]) == ("error", "data/current.csv")
 
 
 def test_working_directory_and_explicit_inputs(
