@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mlgate.report.markdown import fenced
+from mlgate.report.markdown import fenced, text
 
 _UNSAFE_LABEL = re.compile(r'["\\\n\r\[\]`]')
 
@@ -55,3 +55,40 @@ def history_chart(metric: str, branch: str, points: Sequence[tuple[str, float]],
 
 def base_head_chart(metric: str, base: float, head: float) -> str:
     return xychart(f"{metric}: base vs head", metric, ["base", "head"], [base, head], "bar")
+
+
+# Mermaid's xychart has no legend: each series gets a fixed colour (readable on light and dark backgrounds)
+# and the caption under the chart names them in that order.
+SERIES_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea")
+SERIES_NAMES = ("blue", "orange", "green", "purple")
+
+
+def series_chart(
+    title: str,
+    y_title: str,
+    x_axis: tuple[str, float, float] | Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    kind: str = "line",
+) -> str:
+    """Several series of equal length over one x-axis: numeric `(title, low, high)` (points spread evenly
+    over it, as Mermaid places them) or category labels; a caption names each series by its colour."""
+    values = [value for _, points in series for value in points]
+    low, high = _axis_range(values)
+    if isinstance(x_axis, tuple):
+        x_title, x_low, x_high = x_axis
+        x_line = f"x-axis {_label(x_title)} {_value(x_low)} --> {_value(x_high)}"
+    else:
+        x_line = f"x-axis [{', '.join(_label(label) for label in x_axis)}]"
+    palette = ", ".join(SERIES_COLOURS[: len(series)])
+    body = "\n".join(
+        [
+            '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + palette + '"}}}}%%',
+            "xychart-beta",
+            f"    title {_label(title)}",
+            f"    {x_line}",
+            f"    y-axis {_label(y_title)} {_value(low)} --> {_value(high)}",
+            *(f"    {kind} [{', '.join(_value(value) for value in points)}]" for _, points in series),
+        ]
+    )
+    legend = " · ".join(f"{colour}: {text(name)}" for colour, (name, _) in zip(SERIES_NAMES, series, strict=False))
+    return fenced("mermaid", body) + f"\n\n<sub>{legend}</sub>"
