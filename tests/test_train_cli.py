@@ -182,8 +182,9 @@ def test_train_records_a_resource_timeline_and_the_report_charts_it(metrics_repo
 
     metrics_repo.write(
         "train.py",
-        "import json, time\nblocks = []\nend = time.time() + 2.6\n"
-        "while time.time() < end:\n    blocks.append(bytearray(2**20)); sum(range(20000))\n"
+        "import json, time\nblocks = []\nstart = time.time()\n"
+        "while time.time() < start + 2.6:  # busy, and 40 MiB more each second\n"
+        "    sum(range(20000))\n    if len(blocks) < (time.time() - start) * 40: blocks.append(b'x' * 2**20)\n"
         "json.dump({'accuracy': 0.9}, open('metrics.json', 'w'))\n",
     )
     run = invoke("train", "--", sys.executable, "train.py", cwd=metrics_repo.path)
@@ -195,7 +196,9 @@ def test_train_records_a_resource_timeline_and_the_report_charts_it(metrics_repo
     assert {len(timeline[name]) for name in ("cpu_percent", "rss_bytes", "read_bytes", "write_bytes")} == {
         len(timeline["t"])
     }
-    assert max(timeline["cpu_percent"]) > 20  # a busy loop
+    evidence = read_json(path)["evidence"]
+    busy = sum(timeline["cpu_percent"]) / 100 * timeline["interval_seconds"]  # CPU seconds the timeline saw
+    assert 0 < busy <= evidence["cpu_seconds"] * 1.1 + 0.1  # a busy loop, never more than the run's own CPU
     assert timeline["rss_bytes"][-1] > timeline["rss_bytes"][0] > 0  # memory grew while it ran
     text = render([read_result(path)], ReportContext(), limit=65_536).text
     assert "| CPU (mean / peak, 100% = one core) |" in text and "| memory over time (mean / peak) |" in text
