@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate import numbers
 from mlgate.compare.diff import finite_number
 from mlgate.compare.stats import Interval
 from mlgate.config.model import GateRule
@@ -75,7 +76,13 @@ class RuleResult:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    return numbers.number(value)
+
+
+def _movement(name: str, base: float, head: float) -> str:
+    """`name base → head`, both at a precision that tells them apart."""
+    shown_base, shown_head = numbers.numbers([base, head])
+    return f"{name} {shown_base} → {shown_head}"
 
 
 def _worse_and_significant(rule: GateRule, interval: Interval) -> bool:
@@ -85,7 +92,7 @@ def _worse_and_significant(rule: GateRule, interval: Interval) -> bool:
 
 
 def _significance_note(interval: Interval) -> str:
-    bounds = f"{1 - interval.alpha:.0%} CI [{interval.low:+.4g}, {interval.high:+.4g}]"
+    bounds = f"{1 - interval.alpha:.0%} CI [{numbers.signed(interval.low)}, {numbers.signed(interval.high)}]"
     return f"{interval.test} p={interval.p_value:.3g}, {bounds}"
 
 
@@ -110,12 +117,12 @@ def _judge(rule: GateRule, measured: Measured, interval: Interval | None) -> tup
     worsening = -change if rule.direction == "higher" else change
     if worsening <= FLOAT_SLACK:
         status = "unchanged" if abs(change) <= FLOAT_SLACK else "improved"
-        return status, False, f"{name} {_fmt(base)} → {_fmt(head)}"
+        return status, False, _movement(name, base, head)
     tolerance = rule.tolerance
     if tolerance is None:
-        return "ok", False, f"{name} {_fmt(base)} → {_fmt(head)} (no tolerance set)"
+        return "ok", False, f"{_movement(name, base, head)} (no tolerance set)"
     allowed = tolerance.allowed(base)
-    movement = f"{name} {_fmt(base)} → {_fmt(head)} ({change:+.4g}; allowed worsening {_fmt(allowed)})"
+    movement = f"{_movement(name, base, head)} ({numbers.signed(change)}; allowed worsening {_fmt(allowed)})"
     if worsening <= allowed + FLOAT_SLACK:
         return "within tolerance", False, movement
     if interval is None or not rule.require_significance:

@@ -12,6 +12,8 @@ import math
 import re
 from collections.abc import Sequence
 
+from mlgate import numbers
+
 DASH = "—"
 # U+200B after "@" keeps GitHub from turning the text into a mention; it is invisible when rendered.
 _MENTION = re.compile(r"@(?=\w)")
@@ -40,32 +42,21 @@ def code(value: object) -> str:
     return f"{fence}{pad}{content}{pad}{fence}"
 
 
-def number(value: object) -> str:
-    """A metric value, compact but exact enough to see a change in the fourth significant digit."""
+def number(value: object, digits: int = numbers.MIN_DIGITS) -> str:
+    """A metric value with at least five significant digits (mlgate.numbers); anything else as code."""
     if value is None:
         return DASH
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not numbers.is_number(value):
         return code(value)
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if magnitude >= 1e4:
-        return f"{value:,.0f}"
-    if magnitude < 1e-4:
-        return f"{value:.2e}"
-    return f"{value:.4g}"
+    return numbers.number(value, digits)  # type: ignore[arg-type]
 
 
-def signed(value: object) -> str:
+def signed(value: object, digits: int = numbers.MIN_DIGITS) -> str:
     """A change, always with its sign so that 0.01 and +0.01 never look alike."""
-    shown = number(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return "+" + shown
-    return shown.replace("-", "−", 1) if shown.startswith("-") else shown
+    if not numbers.is_number(value):
+        return number(value)
+    shown = numbers.signed(value, digits)  # type: ignore[arg-type]
+    return shown.replace("-", "−", 1) if shown.startswith("-") else shown  # a true minus sign in the report
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

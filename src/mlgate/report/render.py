@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from mlgate import __version__
+from mlgate import __version__, numbers
 from mlgate.report import charts, evidence
 from mlgate.report.fit import Fitted, Section, fit, github_length
 from mlgate.report.markdown import (
@@ -125,6 +125,12 @@ def _interval_cell(row: evidence.MetricRow) -> str:
     return f"[{signed(low)}, {signed(high)}]" + (f" <sub>{note}</sub>" if note else "")
 
 
+def _base_and_head(row: evidence.MetricRow) -> list[str]:
+    """Base and head at one precision, enough to tell them apart whenever they differ."""
+    digits = numbers.digits_to_tell_apart([row.base, row.head])
+    return [number(row.base, digits), number(row.head, digits)]
+
+
 def _verdict_cell(row: evidence.MetricRow) -> str:
     shown = _icon(row.verdict)
     return f"{shown} · {text(row.status)}" if row.status and row.status != row.verdict else shown
@@ -137,8 +143,7 @@ def _compare_block(result: StepResult) -> str | None:
         cells = [
             [
                 code(row.metric),
-                number(row.base),
-                number(row.head),
+                *_base_and_head(row),
                 signed(row.delta),
                 _interval_cell(row),
                 text(row.rule) if row.rule else DASH,
@@ -149,7 +154,7 @@ def _compare_block(result: StepResult) -> str | None:
         block = table(["metric", "base", "head", "Δ", "interval", "rule", "verdict"], cells)
         parts.append(_folded("gated metrics", block, len(cells)))
     if others:
-        cells = [[code(row.metric), number(row.base), number(row.head), signed(row.delta)] for row in others]
+        cells = [[code(row.metric), *_base_and_head(row), signed(row.delta)] for row in others]
         block = table(["metric", "base", "head", "Δ"], cells)
         parts.append(
             details(f"other metrics ({len(cells)})", block) if gated else _folded("metrics", block, len(cells))
