@@ -180,11 +180,21 @@ def gate_rows(result: StepResult) -> list[MetricRow]:
                 allowed=as_number(item.get("allowed_worsening")),
                 minimum=as_number(item.get("min")),
                 maximum=as_number(item.get("max")),
-                interval_method=as_text(significance.get("interval_method")),
+                interval_method=_interval_method(significance),
                 resamples=_count(significance.get("resamples")),
             )
         )
     return rows
+
+
+def _interval_method(significance: Mapping[str, Any]) -> str | None:
+    """What made the interval; results written before compare recorded it: the bootstrap its test names, or
+    the paired bootstrap beside McNemar's test (which gives a p-value, not an interval)."""
+    recorded = as_text(significance.get("interval_method"))
+    test = as_text(significance.get("test")) or ""
+    if recorded or "bootstrap" in test:
+        return recorded or test
+    return "paired bootstrap" if significance.get("paired") is True else None
 
 
 def _count(value: Any) -> int | None:

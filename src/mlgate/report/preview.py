@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ _ASSETS = {
     "github-markdown-light.css": NODE_MODULES / "github-markdown-css/github-markdown-light.css",
     "github-markdown-dark.css": NODE_MODULES / "github-markdown-css/github-markdown-dark.css",
 }
+MANIFEST = "shots.json"  # what was measured on each page, beside the pictures
 _MERMAID_PRE = re.compile(r'<pre lang="mermaid"><code>(.*?)</code></pre>', re.DOTALL)
 
 
@@ -62,8 +63,23 @@ class Shot:
     html: Path
     png: Path
     height: float
+    heading: str  # the text of the report's first heading (the verdict line)
+    heading_box: Box | None
     charts: tuple[Chart, ...]
     found: dict[str, Box | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.page.name,
+            "theme": self.page.theme,
+            "html": str(self.html),
+            "png": str(self.png),
+            "height": self.height,
+            "heading": self.heading,
+            "heading_box": asdict(self.heading_box) if self.heading_box else None,
+            "charts": [asdict(chart) for chart in self.charts],
+            "found": {needle: asdict(box) if box else None for needle, box in self.found.items()},
+        }
 
 
 class PreviewError(RuntimeError):
@@ -112,6 +128,7 @@ def page_html(page: Page) -> str:
   .comment-header {{ padding: 8px 16px; border-bottom: 1px solid {border}; }}
   .comment-header, .markdown-body {{ background: {background}; border-radius: 6px; }}
   .markdown-body {{ padding: 16px; }}
+  .markdown-body pre.mermaid {{ background: transparent; padding: 0; }}
 </style></head>
 <body><div class="comment">
 <div class="comment-header markdown-body"><strong>{html.escape(page.title)}</strong></div>
@@ -171,5 +188,24 @@ def screenshot(pages: Sequence[Page], directory: Path) -> list[Shot]:
             raise PreviewError(f"{html_file}: {result['error']}")
         charts = tuple(Chart(_box(chart["box"]), _box(chart["plot"])) for chart in result["charts"])  # type: ignore[arg-type]
         found = {needle: _box(box) for needle, box in result["found"].items()}
-        shots.append(Shot(page, html_file, png, result["height"], charts, found))
+        heading = result["heading"] or {}
+        shot = Shot(
+            page, html_file, png, result["height"], heading.get("text", ""), _box(heading.get("box")), charts, found
+        )
+        shots.append(shot)
+    (directory / MANIFEST).write_text(json.dumps([shot.to_dict() for shot in shots], indent=1), encoding="utf-8")
     return shots
+
+
+def report_pages(prefix: str, comment: str, summary: str, check_title: str, check_text: str) -> list[Page]:
+    """The three places a report appears on GitHub, each in both themes."""
+    documents = (
+        ("comment", "github-actions bot commented", comment),
+        ("summary", "Job summary", summary),
+        ("check", f"Check run mlgate — {check_title}", check_text),
+    )
+    return [
+        Page(f"{prefix}-{kind}-{theme}", title, markdown, theme, find=("95% CI",))
+        for kind, title, markdown in documents
+        for theme in THEMES
+    ]

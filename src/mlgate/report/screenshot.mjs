@@ -1,6 +1,7 @@
 // Screenshot HTML pages in ONE headless Chromium session (puppeteer-core drives the system's `chromium`).
 // Input on stdin: {"chromium": path, "width": px, "pages": [{"html": path, "png": path, "find": [text, ...]}]}.
-// Output on stdout: one entry per page: {"height", "charts": [{box, plot}], "found": {text: box|null}} or
+// Output on stdout: one entry per page: {"height", "heading": {text, box}, "charts": [{box, plot}],
+// "found": {text: box|null}} or
 // {"error"}; a box is {x, y, width, height} in page pixels. Exit 0 when every page rendered, 1 otherwise.
 import { pathToFileURL } from "node:url";
 import puppeteer from "puppeteer-core";
@@ -53,7 +54,9 @@ try {
             }
           }
         }
-        return { height: document.documentElement.scrollHeight, charts, found };
+        const first = document.querySelector("article h1, article h2, article h3");
+        const heading = first ? { text: first.textContent.trim(), box: box(first.getBoundingClientRect()) } : null;
+        return { height: document.documentElement.scrollHeight, heading, charts, found };
       }, item.find ?? []);
       await page.screenshot({ path: item.png, fullPage: true });
       results.push(measured);
