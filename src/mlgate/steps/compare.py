@@ -77,8 +77,8 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 
 
 def _compare(inputs: Inputs, project: Project) -> StepResult:
-    from mlgate.adapters import dvc_repo, git
-    from mlgate.compare import diff
+    from mlgate.adapters import dvc_plots, dvc_repo, git
+    from mlgate.compare import diff, gap
     from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
     from mlgate.compare.policy import gate_verdict, summarize
 
@@ -130,12 +130,13 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     verdict = gate_verdict(gate.results)
     if git.is_shallow(repo.git_root) and history:
         git.fetch_commit(repo.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
+    metric_diffs = diff.diff_files(base_snap.metrics, head_snap.metrics)
     evidence = {
         "base_source": chosen.how,
         "baseline": baseline,
         "head_is_workspace": head_rev is None,
         "rules": [r.to_dict() for r in gate.results],
-        "metrics": [d.to_dict() for d in diff.diff_files(base_snap.metrics, head_snap.metrics)],
+        "metrics": [d.to_dict() for d in metric_diffs],
         "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
         "data_versions": [
             d.to_dict() for d in diff.diff_data_versions(base_snap.data_versions, head_snap.data_versions)
@@ -144,7 +145,11 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
         "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
         "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
+        "train_test_gap": [g.to_dict() for g in gap.gaps(metric_diffs, cfg.report.max_gap_widening)],
     }
+    if cfg.report.plots and repo.is_dvc:
+        names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
+        evidence["plots"] = dvc_plots.collect(repo.root, chosen.sha, head_rev, names, project.results_dir)
     summary = summarize(gate.results, baseline=baseline)
     lines = (
         f"compare: {verdict}: {summary}",
