@@ -15,19 +15,27 @@ from mlgate.errors import EXIT_GATE_FAILED, EXIT_OK, InputError
 def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | None) -> Any:
     """Parsed predictions at head and base; a missing or broken head file is an input error."""
     from mlgate.adapters import dvc_repo
+    from mlgate.adapters.dvc_outputs import DvcReadError
     from mlgate.compare.gate import PredictionSides
     from mlgate.compare.predictions import PredictionsError, parse_predictions
 
     if path is None:
         return PredictionSides()
-    head_data = dvc_repo.read_file(project, head_rev, path)
+    try:
+        head_data = dvc_repo.read_file(project, head_rev, path)
+    except DvcReadError as exc:
+        raise InputError(f"{exc.reason} (metrics.predictions, at head)", file=path) from None
     if head_data is None:
         raise InputError("predictions file does not exist at head (metrics.predictions)", file=path)
     try:
         head = parse_predictions(head_data, path)
     except PredictionsError as exc:
         raise InputError(str(exc).removeprefix(f"{path}: "), file=path) from None
-    base_data = dvc_repo.read_file(project, base_sha, path)
+    try:
+        base_data = dvc_repo.read_file(project, base_sha, path)
+    except DvcReadError as exc:
+        note = f"base predictions unreadable ({exc.reason}): intervals are of head alone"
+        return PredictionSides(head, None, (note,))
     if base_data is None:
         return PredictionSides(head, None, (f"the base has no {path}: intervals are of head alone",))
     try:
@@ -109,30 +117,43 @@ def compare(
     base_snap = dvc_repo.read_snapshot(project, chosen.sha, files)
     head_snap = dvc_repo.read_snapshot(project, head_rev, files)
     commits = {"base": chosen.sha, "head": head_sha}
-    if head_snap.errors:
-        error = next(iter(head_snap.errors.values()))
-        message = f"{error.path} at head {error.reason}"
+
+    def failed(error: InputError) -> InputError:
+        """The error, recorded first as compare's verdict `error` so the report says why the gate did not run."""
         evidence = {"base_source": chosen.how}
-        write_result(settings.results_dir, StepResult("compare", "error", message, commits, evidence))
-        raise InputError(error.reason, file=error.path, line=error.line)
+        write_result(settings.results_dir, StepResult("compare", "error", str(error), commits, evidence))
+        return error
+
+    for side, snapshot in (("head", head_snap), ("base", base_snap)):
+        if (error := snapshot.unreadable(side)) is not None:
+            raise failed(error)
 
     baseline = bool(base_snap.metrics)
     base_note = None
     if not baseline:
-        broken = ", ".join(f"{p} ({e.reason})" for p, e in base_snap.errors.items())
-        base_note = f"unreadable at base: {broken}" if broken else "the base commit has no metrics"
+        base_note = f"the base commit {chosen.sha[:12]} has no metrics files"
+        if base_snap.missing:
+            base_note = f"the base commit {chosen.sha[:12]} has no {', '.join(base_snap.missing)}"
     predictions_path = None
     if predictions is not None:
         predictions_path = project.relative(Path(predictions))
     elif cfg.metrics.predictions is not None:
         predictions_path = project.relative(cfg.resolve(cfg.metrics.predictions))
-    sides = _predictions(project, predictions_path, chosen.sha, head_rev)
     try:
+        sides = _predictions(project, predictions_path, chosen.sha, head_rev)
         gate = evaluate_gate(
-            cfg.metrics.gate, base_snap.metrics if baseline else None, head_snap.metrics, sides, significance, base_note
+            cfg.metrics.gate,
+            base_snap.metrics if baseline else None,
+            head_snap.metrics,
+            sides,
+            significance,
+            base_note,
+            split=cfg.metrics.predictions_split,
         )
     except AmbiguousMetric as exc:
-        raise cfg.error(("metrics", "gate", exc.metric), str(exc)) from None
+        raise failed(cfg.error(("metrics", "gate", exc.metric), str(exc))) from None
+    except InputError as exc:
+        raise failed(exc) from None
 
     verdict = gate_verdict(gate.results)
     if git.is_shallow(project.git_root) and history:
@@ -145,14 +166,17 @@ def compare(
         "metrics": [d.to_dict() for d in diff.diff_files(base_snap.metrics, head_snap.metrics)],
         "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
         "data_versions": [
-            d.to_dict() for d in diff.diff_data_versions(base_snap.data_versions, head_snap.data_versions)
+            d.to_dict()
+            for d in diff.diff_data_versions(
+                base_snap.data_versions, head_snap.data_versions, base_snap.data_groups | head_snap.data_groups
+            )
         ],
         "significance": dataclasses.asdict(significance)
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
         "history": _history(project, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
         "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
     }
-    summary = summarize(gate.results, baseline=baseline)
+    summary = summarize(gate.results, baseline=baseline, note=base_note)
     path = write_result(settings.results_dir, StepResult("compare", verdict, summary, commits, evidence))
     gha.set_output("gate", verdict)
     gha.set_output("results", str(path))

@@ -38,7 +38,7 @@ def train(settings: Settings, command_text: str | None, log_tail: int, argv: tup
             command, cwd=cfg.root, log_file=settings.results_dir / "train.log", tail_lines=log_tail
         )
     files = [project.relative(cfg.resolve(f)) for f in cfg.metrics.files]
-    snapshot = dvc_repo.read_snapshot(project, None, files)
+    snapshot = dvc_repo.read_snapshot(project, None, files, from_dvc=False)  # what this run produced, not the cache
 
     problems = []
     if record.exit_code != 0:
