@@ -4,15 +4,21 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY := 1
 
-.PHONY: test lint pytest demo bench install
+.PHONY: test lint pytest demo bench install lock
 
 install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip>=24'
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[all,test]'
 	touch $@
+
+# The hash-locked files actions/setup installs from, compiled from pyproject.toml and constraints.txt by the
+# pinned uv (installed from locks/uv.txt with hash checking). Run after editing either file.
+lock: install
+	$(PY) -m pip install -q --require-hashes --no-deps -r locks/uv.txt
+	$(PY) locks/lock.py $(VENV)/bin/uv
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

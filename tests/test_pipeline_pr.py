@@ -146,17 +146,6 @@ def test_pr_command_clears_stale_results_and_stops_on_a_broken_config(example_re
     assert stale.exists()  # nothing ran, nothing was touched
 
 
-def test_demo_shows_both_verdicts(tmp_path: Path) -> None:
-    result = run_mlgate("demo", str(tmp_path / "demo"), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "PR #1 pr/regress: gate failed (exit 1)" in result.stdout
-    assert "PR #2 pr/tune: gate passed (exit 0)" in result.stdout
-    comments = sorted((tmp_path / "demo/.mlgate/outbox/comment").glob("*.json"))
-    assert len(comments) == 2
-    bodies = [json.loads(p.read_text())["body"] for p in comments]
-    assert any("mlgate: **fail**" in body for body in bodies) and any("mlgate: **pass**" in body for body in bodies)
-
-
 def test_demo_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me")
     result = run_mlgate("demo", str(tmp_path), cwd=tmp_path)

@@ -1,8 +1,8 @@
 """actions/setup/action.yml, run end to end through the composite-action bench.
 
-One real install per test session (pip from its local cache), shared by the tests through `jobs`: a first
-job installs, calls the action a second time, then a second job starts on an emptied runner temp dir with
-the cache the first job saved, as GitHub runs consecutive jobs.
+One real install per test session (uv from its local cache, hashes checked against locks/all.txt), shared by
+the tests through `jobs`: a first job installs, calls the action a second time, then a second job starts on an
+emptied runner temp dir with the cache the first job saved, as GitHub runs consecutive jobs.
 """
 
 import fcntl
@@ -130,13 +130,13 @@ def test_mlgate_and_dvc_run_through_the_shims_while_python_stays_the_users(jobs:
 
 
 @pytest.mark.slow
-def test_a_second_call_in_the_same_job_skips_pip_and_the_cache(jobs: Jobs) -> None:
+def test_a_second_call_in_the_same_job_skips_the_install_and_the_cache(jobs: Jobs) -> None:
     again = jobs.again
     assert again.outputs == jobs.first.outputs
     assert again.step("prepare").outputs["ready"] == "true"
     assert [step.outcome for step in again.steps] == ["success", "skipped", "success"]
     assert again.caches == []
-    assert "skipping pip" in again.log
+    assert "skipping the install" in again.log
     assert "Installing mlgate" not in again.log
     assert jobs.stamp_mtime_after_again == jobs.stamp_mtime_before_again
     assert again.path_after == []  # the shim dir is on PATH already
@@ -148,7 +148,7 @@ def test_a_later_job_restores_the_venv_from_the_cache(jobs: Jobs) -> None:
     [cache] = next_job.caches
     assert cache.key == jobs.first.caches[0].key
     assert (cache.cache_hit, cache.matched_key, cache.saved) == (True, cache.key, False)
-    assert "skipping pip" in next_job.log
+    assert "skipping the install" in next_job.log
     assert next_job.outputs == jobs.first.outputs
     assert next_job.path_after == jobs.first.path_after
 
@@ -168,7 +168,7 @@ def test_other_actions_run_mlgate_through_the_setup_script_without_a_setup_step(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"mlgate, version {mlgate.__version__}\n"
-    assert "skipping pip" in done.stderr  # the venv the last job restored is reused
+    assert "skipping the install" in done.stderr  # the venv the last job restored is reused
     assert step_output.read_text() == ""  # the calling step's outputs stay its own
 
 
@@ -191,9 +191,9 @@ def test_a_windows_runner_is_refused_before_anything_is_installed(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
-def _venv_key(root: Path) -> str:
+def _venv_key(root: Path, extras: str = "all") -> str:
     done = subprocess.run(
-        [sys.executable, SETUP / "venv_key.py", root], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, SETUP / "venv_key.py", root, extras], capture_output=True, text=True, check=True, timeout=60
     )
     return done.stdout.strip()
 
@@ -201,7 +201,7 @@ def _venv_key(root: Path) -> str:
 def test_the_venv_key_follows_the_sources_and_ignores_build_debris(tmp_path: Path) -> None:
     for name in ("constraints.txt", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for folder in ("src", "actions/setup"):
+    for folder in ("src", "locks", "actions/setup"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     key = _venv_key(tmp_path)
     assert key == _venv_key(ROOT)
@@ -213,7 +213,16 @@ def test_the_venv_key_follows_the_sources_and_ignores_build_debris(tmp_path: Pat
     (tmp_path / "README.md").write_text("a README edit does not change what gets installed\n")
     assert _venv_key(tmp_path) == key
 
-    for edit in ("src/mlgate/__init__.py", "constraints.txt", "pyproject.toml", "actions/setup/install.sh"):
+    report_key = _venv_key(tmp_path, "report")
+    assert report_key != key and report_key.startswith(key.rsplit("-", 2)[0] + "-report-")
+    for edit in (
+        "src/mlgate/__init__.py",
+        "constraints.txt",
+        "pyproject.toml",
+        "locks/all.txt",
+        "locks/report.txt",
+        "actions/setup/install.sh",
+    ):
         with (tmp_path / edit).open("a") as file:
             file.write("\n# edited\n")
         assert _venv_key(tmp_path) != key, edit

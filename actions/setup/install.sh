@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs mlgate from this action's own checkout into an isolated venv and puts ONLY `mlgate` and `dvc` on
 # PATH (through a shim dir), so the pinned stack never collides with the user's python and pip.
+# Every package comes from a hash-locked file in locks/ and is checked against it (--require-hashes): uv
+# does the install (a pinned version, itself installed by pip from locks/uv.txt with hash checking), pip the
+# same install where uv cannot be installed or run.
 #
 #   install.sh          install, or reuse a venv already built from the same sources; expose the shims
 #   install.sh prepare  compute the cache key and say whether the venv is ready; clear a stale one so that
@@ -9,8 +12,10 @@
 # actions/setup runs it; the other actions reach it through the `mlgate` script beside it, which installs
 # first when mlgate is not on PATH yet.
 #
-# Environment: MLGATE_PYTHON  interpreter the venv is made from (default python3)
-#              MLGATE_HOME    where the venv and shims live (default $RUNNER_TEMP/mlgate)
+# Environment: MLGATE_PYTHON     interpreter the venv is made from (default python3)
+#              MLGATE_HOME       where the venv and shims live (default $RUNNER_TEMP/mlgate)
+#              MLGATE_EXTRAS     all (default): the whole stack; report: only what posting a report needs
+#              MLGATE_INSTALLER  auto (default): uv, else pip; pip: pip only
 # Outputs ($GITHUB_OUTPUT): prepare -> key, venv, ready; install -> version
 set -euo pipefail
 
@@ -20,6 +25,10 @@ python="${MLGATE_PYTHON:-python3}"
 home="${MLGATE_HOME:-${RUNNER_TEMP:?RUNNER_TEMP is not set: run inside GitHub Actions or set MLGATE_HOME}/mlgate}"
 venv="$home/venv"
 shims="$home/bin"
+tools="$home/uv"   # the pinned uv; outside the venv, so the cache holds only what mlgate runs with
+extras="${MLGATE_EXTRAS:-all}"
+installer="${MLGATE_INSTALLER:-auto}"
+lock="$root/locks/$extras.txt"
 stamp="$venv/.mlgate-venv-key"   # written last, so a half-finished install is never taken as ready
 
 fail() {
@@ -29,6 +38,8 @@ fail() {
 
 # The venv layout (bin/, symlinked shims) is the POSIX one.
 [[ "${RUNNER_OS:-}" != Windows ]] || fail "mlgate runs on Linux and macOS runners; this job runs on Windows."
+[[ "$extras" == all || "$extras" == report ]] || fail "input extras must be all or report (got '$extras')."
+[[ "$installer" == auto || "$installer" == pip ]] || fail "MLGATE_INSTALLER must be auto or pip (got '$installer')."
 
 set_output() {
   if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "$1=$2" >>"$GITHUB_OUTPUT"; fi
@@ -36,11 +47,53 @@ set_output() {
 
 venv_key() {
   command -v "$python" >/dev/null || fail "Python interpreter '$python' (input python) was not found on PATH."
-  "$python" "$here/venv_key.py" "$root" || fail "Python interpreter '$python' (input python) cannot run mlgate."
+  "$python" "$here/venv_key.py" "$root" "$extras" || fail "Python interpreter '$python' (input python) cannot run mlgate."
 }
 
 venv_ready() {
   [[ -f "$stamp" && "$(<"$stamp")" == "$1" ]] && "$venv/bin/mlgate" --version >/dev/null 2>&1
+}
+
+# pip's own chatter (root user, version check, prompts) is noise in a CI log.
+pip_install() {
+  local python="$1"
+  shift
+  PIP_ROOT_USER_ACTION=ignore "$python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
+    --quiet "$@"
+}
+
+# The pinned uv, installed by the job's own pip with hash checking; fails when uv cannot be had or run here.
+bootstrap_uv() {
+  if ! "$tools/bin/uv" --version >/dev/null 2>&1; then
+    rm -rf "$tools"
+    "$python" -m pip --version >/dev/null 2>&1 || return 1
+    pip_install "$python" --require-hashes --no-deps --only-binary :all: --target "$tools" -r "$root/locks/uv.txt" ||
+      return 1
+  fi
+  "$tools/bin/uv" --version >/dev/null 2>&1
+}
+
+# uv with the package indexes pip is configured with (uv reads none of pip's configuration itself).
+uv() {
+  "$python" "$here/pip_index.py" "$tools/bin/uv" "$@"
+}
+
+install_with_uv() {
+  "$python" -m venv --without-pip "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
+  uv pip install --quiet --python "$venv/bin/python" --require-hashes --no-deps -r "$lock" ||
+    fail "uv refused to install the packages locked in locks/$extras.txt (a hash mismatch means a downloaded file is not the one locked): see the log above."
+  uv pip install --quiet --python "$venv/bin/python" --no-deps --no-build-isolation --no-index "$1" ||
+    fail "uv could not install mlgate into $venv: see the log above."
+}
+
+install_with_pip() {
+  "$python" -m venv "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
+  # --no-compile halves pip's install; the modules mlgate really imports are compiled on first use, inside
+  # the venv, before actions/cache saves it at the end of the job.
+  pip_install "$venv/bin/python" --no-compile --require-hashes --no-deps -r "$lock" ||
+    fail "pip refused to install the packages locked in locks/$extras.txt (a hash mismatch means a downloaded file is not the one locked): see the log above."
+  pip_install "$venv/bin/python" --no-compile --no-deps --no-build-isolation --no-index "$1" ||
+    fail "pip could not install mlgate into $venv: see the log above."
 }
 
 build_venv() {
@@ -51,20 +104,25 @@ build_venv() {
   mkdir -p "$build"
   cp -R "$root/pyproject.toml" "$root/README.md" "$root/src" "$build/"
   find "$build/src" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-  "$python" -m venv "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
-  echo "Installing mlgate into $venv"
-  # --no-compile halves the install; the modules mlgate really imports are compiled on first use, inside
-  # the venv, before actions/cache saves it at the end of the job.
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off --quiet --no-compile \
-    -c "$root/constraints.txt" "$build" || fail "pip could not install mlgate into $venv: see the log above."
+  # mlgate itself is built without build isolation, by the setuptools the lock just installed: nothing
+  # unhashed is fetched, not even the build backend.
+  if [[ "$installer" == auto ]] && bootstrap_uv; then
+    echo "Installing mlgate into $venv: extras $extras, with $("$tools/bin/uv" --version), hashes from locks/$extras.txt"
+    install_with_uv "$build"
+  else
+    [[ "$installer" == pip ]] || echo "::warning title=mlgate setup::uv cannot be installed or run here; installing with pip (slower, the same hash checks)."
+    echo "Installing mlgate into $venv: extras $extras, with pip, hashes from locks/$extras.txt"
+    install_with_pip "$build"
+  fi
   rm -rf "$build"
   echo "$1" >"$stamp"
 }
 
 expose() {
   mkdir -p "$shims"
-  local cmd
-  for cmd in mlgate dvc; do
+  local cmd commands=(mlgate dvc)
+  [[ "$extras" == all ]] || commands=(mlgate)   # the report install has no DVC
+  for cmd in "${commands[@]}"; do
     ln -sfn "$venv/bin/$cmd" "$shims/$cmd"
   done
   if [[ -n "${GITHUB_PATH:-}" && ":$PATH:" != *":$shims:"* ]]; then echo "$shims" >>"$GITHUB_PATH"; fi
@@ -88,7 +146,7 @@ case "${1:-install}" in
   install)
     key="$(venv_key)"
     if venv_ready "$key"; then
-      echo "mlgate venv at $venv is up to date ($key); skipping pip"
+      echo "mlgate venv at $venv is up to date ($key); skipping the install"
     else
       build_venv "$key"
       venv_ready "$key" || fail "mlgate was installed into $venv but \`mlgate --version\` does not run."

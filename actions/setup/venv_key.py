@@ -1,8 +1,8 @@
 """Print the cache key of mlgate's venv for the interpreter that runs this script.
 
-The key changes whenever anything that ends up in the venv may change: the interpreter (its version and its
-install location, which the venv links to), the pinned stack, the package metadata, the package source and
-the way this action builds the venv.
+The key changes whenever anything that ends up in the venv may change: the platform, the interpreter (its
+version and its install location, which the venv links to), the extras, the lock files, the package metadata,
+the package source and the way this action builds the venv.
 It is computed here rather than with hashFiles() because hashFiles() only sees the user's workspace, not the
 action's own checkout.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SUPPORTED = ((3, 11), (3, 12))
-HASHED = ("constraints.txt", "pyproject.toml", "src", "actions/setup")
+HASHED = ("locks", "constraints.txt", "pyproject.toml", "src", "actions/setup")
 
 
 def _is_build_debris(path: Path) -> bool:
@@ -33,15 +33,15 @@ def _hashed_files(root: Path) -> Iterator[Path]:
                 yield relative
 
 
-def venv_key(root: Path) -> str:
-    digest = hashlib.sha256(f"{sys.base_prefix}\0{platform.python_version()}\0".encode())
+def venv_key(root: Path, extras: str) -> str:
+    digest = hashlib.sha256(f"{sys.base_prefix}\0{platform.python_version()}\0{extras}\0".encode())
     for relative in _hashed_files(root):
         content = (root / relative).read_bytes()
         digest.update(f"{relative.as_posix()}\0{len(content)}\0".encode())
         digest.update(content)
     runner_os = os.environ.get("RUNNER_OS") or platform.system()
     python = platform.python_version()
-    return f"mlgate-venv-{runner_os}-{platform.machine()}-py{python}-{digest.hexdigest()[:32]}"
+    return f"mlgate-venv-{runner_os}-{platform.machine()}-py{python}-{extras}-{digest.hexdigest()[:32]}"
 
 
 def main(argv: list[str]) -> int:
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    print(venv_key(Path(argv[1])))
+    print(venv_key(Path(argv[1]), argv[2] if len(argv) > 2 else "all"))
     return 0
 
 

@@ -101,6 +101,17 @@ def _report_error(exc: Exception) -> None:
         click.echo(f"mlgate: error: {exc}", err=True)
 
 
+def _unexpected(exc: Exception) -> str:
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    if missing and missing.partition(".")[0] != "mlgate":
+        # The report install (actions/setup `extras: report`) has only mlgate's core dependencies.
+        return (
+            f"this command needs the Python module `{missing}`, which this mlgate install lacks: install the "
+            "whole stack (actions/setup with `extras: all`, or pip install 'mlgate[all]')"
+        )
+    return f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+
+
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM (a cancelled job, a timeout) unwinds like Ctrl-C, so atomic writes remove their temp files."""
     raise SystemExit(128 + signum)
@@ -127,8 +138,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # the contract: one sentence, no traceback unless --debug
         if _debug:
             traceback.print_exc()
-        _report_error(
-            RuntimeError(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
-        )
+        _report_error(RuntimeError(_unexpected(exc)))
         sys.exit(EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from mlgate.errors import InputError
+from mlgate.report.preview import Page, PreviewError, missing_tools, report_pages, screenshot
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples"
 GIT_IDENTITY = {
@@ -70,15 +71,47 @@ def _mlgate(repo: Path, env: dict[str, str], pr_number: int) -> tuple[int, str]:
     return done.returncode, report.read_text()
 
 
+def _published(repo: Path, pr_number: int) -> list[Page]:
+    """What this PR's run published (comment, job summary, check run), from the local driver's outbox."""
+    from mlgate.drivers.outbox import Outbox
+
+    outbox = Outbox(repo / ".mlgate/outbox")
+    comment = next(r for r in outbox.list("comment") if r.get("pr_number") == pr_number)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    check = next(r for r in outbox.list("check") if r.get("head_sha") == head)
+    summary = (outbox.get("summary", "mlgate") or {}).get("markdown", "")
+    return report_pages(f"pr-{pr_number}", comment["body"], summary, check["title"], check["summary"])
+
+
+def _screenshots(pages: list[Page], directory: Path) -> None:
+    """The reports as GitHub shows them, light and dark, when this checkout can take screenshots."""
+    if reason := missing_tools():
+        click.echo(f"Screenshots: none ({reason}).")
+        return
+    try:
+        screenshot(pages, directory)
+    except PreviewError as exc:
+        click.echo(f"Screenshots: none ({exc}).")
+        return
+    click.echo(f"Screenshots (the comment, job summary and check run as GitHub shows them): {directory}")
+
+
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=Path("mlgate-demo"))
+@click.option(
+    "--screenshots",
+    "screenshots_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to put the reports' screenshots [default: DIRECTORY/.mlgate/screenshots].",
+)
 @click.option(
     "--example",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
     help="Example repository to start from [default: the checkout's examples/].",
 )
-def demo(directory: Path, example: Path | None) -> int:
+def demo(directory: Path, screenshots_dir: Path | None, example: Path | None) -> int:
     """Build a demo repository in DIRECTORY and run `mlgate pr` on a regressing and a harmless PR."""
     source = example or EXAMPLE
     if not (source / "dvc.yaml").is_file():
@@ -99,6 +132,7 @@ def demo(directory: Path, example: Path | None) -> int:
     _run(["git", "commit", "-q", "-m", "Baseline: pipeline run, metrics committed"], repo, env)
 
     verdicts = []
+    pages: list[Page] = []
     for number, (branch, change, edits) in enumerate(BRANCHES, start=1):
         _run(["git", "checkout", "-q", "-b", branch, "main"], repo, env)
         _edit_params(repo, edits)
@@ -106,6 +140,7 @@ def demo(directory: Path, example: Path | None) -> int:
         click.echo(f"\n{'=' * 100}\nPR #{number} {branch}: {change}\n{'=' * 100}")
         code, report = _mlgate(repo, env, number)
         click.echo(report)
+        pages += _published(repo, number)
         verdicts.append((number, branch, "gate failed (exit 1)" if code == 1 else "gate passed (exit 0)"))
         _run(["git", "stash", "-q", "--include-untracked"], repo, env)  # training outputs of this PR
         _run(["git", "checkout", "-q", "main"], repo, env)
@@ -114,5 +149,6 @@ def demo(directory: Path, example: Path | None) -> int:
     for number, branch, verdict in verdicts:
         click.echo(f"  PR #{number} {branch}: {verdict}")
     click.echo(f"Outbox (comments, check runs as files): {repo / '.mlgate/outbox'}")
+    _screenshots(pages, (screenshots_dir or repo / ".mlgate/screenshots").resolve())
     click.echo(f"Done in {time.perf_counter() - started:.0f} s.")
     return 0

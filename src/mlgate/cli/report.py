@@ -18,7 +18,7 @@ from mlgate.report import artifact as artifacts
 from mlgate.report.annotations import annotations
 from mlgate.report.fit import CHECK_TEXT_LIMIT, COMMENT_LIMIT, utf8_length
 from mlgate.report.marker import Marker
-from mlgate.report.render import ReportContext, overall_verdict, render
+from mlgate.report.render import ReportContext, check_title, overall_verdict, render
 from mlgate.results import StepResult, read_bundle
 
 FAIL_ON = {"fail": ("fail", "error"), "warn": ("warn", "fail", "error"), "never": ()}
@@ -243,12 +243,11 @@ def report(
 
     if sha and not no_check and pending is None:
         checked = render(results, context, limit=CHECK_TEXT_LIMIT)
-        deciding = "; ".join(r.summary for r in results if r.verdict == verdict)
         request = CheckRequest(
             name=check_name,
             head_sha=sha,
             verdict=verdict,
-            title=f"{verdict}: {deciding}" if deciding else verdict,
+            title=check_title(results),
             summary=checked.text,
             details_url=ctx.run_url,
             annotations=tuple(annotations(results)),

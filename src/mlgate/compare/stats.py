@@ -90,6 +90,11 @@ class Interval:
     def significant(self) -> bool:
         return self.p_value < self.alpha
 
+    @property
+    def interval_method(self) -> str:
+        """What made [low, high]: always a percentile bootstrap (McNemar's test gives only the p-value)."""
+        return "paired bootstrap" if self.mcnemar is not None else self.test
+
     def to_dict(self) -> dict[str, object]:
         fields = {k: getattr(self, k) for k in ("metric", "paired", "n_base", "n_head", "base", "head", "delta")}
         fields |= {
@@ -98,6 +103,7 @@ class Interval:
             "confidence": 1 - self.alpha,
             "p_value": self.p_value,
             "test": self.test,
+            "interval_method": self.interval_method,
             "alpha": self.alpha,
             "resamples": self.resamples,
             "significant": self.significant,

@@ -78,6 +78,12 @@ class MetricRow:
     verdict: str | None = None  # the rule's outcome: pass | warn | fail
     status: str | None = None  # improved | within noise | regressed | below min | no baseline | ...
     reason: str | None = None
+    direction: str | None = None  # higher | lower (is better)
+    allowed: float | None = None  # the worsening the rule tolerates, in the metric's units
+    minimum: float | None = None
+    maximum: float | None = None
+    interval_method: str | None = None  # what made the interval (a bootstrap), when `method` is another test
+    resamples: int | None = None
 
 
 @dataclass(frozen=True)
@@ -170,9 +176,29 @@ def gate_rows(result: StepResult) -> list[MetricRow]:
                 verdict=as_text(item.get("outcome")),
                 status=as_text(item.get("status")),
                 reason=as_text(item.get("reason")),
+                direction=as_text(item.get("direction")),
+                allowed=as_number(item.get("allowed_worsening")),
+                minimum=as_number(item.get("min")),
+                maximum=as_number(item.get("max")),
+                interval_method=_interval_method(significance),
+                resamples=_count(significance.get("resamples")),
             )
         )
     return rows
+
+
+def _interval_method(significance: Mapping[str, Any]) -> str | None:
+    """What made the interval; results written before compare recorded it: the bootstrap its test names, or
+    the paired bootstrap beside McNemar's test (which gives a p-value, not an interval)."""
+    recorded = as_text(significance.get("interval_method"))
+    test = as_text(significance.get("test")) or ""
+    if recorded or "bootstrap" in test:
+        return recorded or test
+    return "paired bootstrap" if significance.get("paired") is True else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def other_metrics(result: StepResult) -> list[MetricRow]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from mlgate import __version__, numbers
-from mlgate.report import charts, evidence
+from mlgate import __version__
+from mlgate.report import charts, evidence, headline, wording
 from mlgate.report.fit import Fitted, Section, fit, github_length
+from mlgate.report.headline import ICONS
 from mlgate.report.markdown import (
     DASH,
     bytes_size,
@@ -21,23 +22,15 @@ from mlgate.report.markdown import (
     duration,
     fenced,
     number,
-    signed,
     table,
     text,
 )
 from mlgate.results import StepResult
 
 VERDICT_ORDER = ("error", "fail", "warn", "pass", "skipped")  # worst first
-ICONS = {
-    "pass": "✅",
-    "warn": "⚠️",
-    "fail": "❌",
-    "error": "⛔",
-    "skipped": "⏭️",
-}
 COMMIT_ORDER = ("base", "head")
 FOLD_ROWS = 10  # tables longer than this fold into <details>
-MAX_REASONS = 10
+MAX_NAMED = 6  # names listed on a section's visible line; the rest are in its folded table
 MAX_CHARTS = 6
 
 
@@ -53,6 +46,10 @@ def overall_verdict(results: Iterable[StepResult]) -> str:
     """The worst verdict of all steps; a bundle of only skipped steps is skipped."""
     verdicts = {result.verdict for result in results}
     return next((verdict for verdict in VERDICT_ORDER if verdict in verdicts), "skipped")
+
+
+def check_title(results: Sequence[StepResult]) -> str:
+    return headline.check_title(results, overall_verdict(results))
 
 
 def _icon(verdict: str | None) -> str:
@@ -72,63 +69,40 @@ def _of(results: Sequence[StepResult], step: str) -> list[StepResult]:
     return [result for result in results if result.step == step]
 
 
-def _reasons(results: Sequence[StepResult], verdict: str) -> list[str]:
-    """Why the verdict is what it is: the rules and checks that decided it, else the deciding steps' summaries."""
-    reasons: list[str] = []
-    deciding = {verdict} if verdict != "pass" else set()
-    for result in results:
-        if result.verdict not in deciding:
-            continue
-        where = f"{code(result.label)}: " if result.label else ""
-        specific = [
-            f"{where}{text(row.reason)}"
-            if row.reason
-            else f"{where}{code(row.metric)}: {text(row.status or row.verdict)}"
-            for row in evidence.gate_rows(result)
-            if row.verdict in deciding
-        ] + [
-            f"{where}{text(finding.check)}"
-            + (f" on {code(finding.column)}" if finding.column else "")
-            + (f" — {text(finding.message)}" if finding.message else "")
-            for finding in evidence.failed_findings(result)
-            if finding.status.lower() in deciding
-        ]
-        reasons += specific or [f"{where}{result.step}: {text(result.summary)}"]
-    if len(reasons) > MAX_REASONS:
-        reasons = [*reasons[:MAX_REASONS], f"… and {len(reasons) - MAX_REASONS} more below"]
-    return reasons
+def _named(names: Sequence[str]) -> str:
+    """`a`, `b`, `c` and 4 more."""
+    shown = ", ".join(code(name) for name in names[:MAX_NAMED])
+    return shown + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
 
 
 def header_section(results: Sequence[StepResult], context: ReportContext) -> Section:
     verdict = overall_verdict(results)
     name = "" if context.name == "mlgate" else f" · {text(context.name)}"
-    lines = [f"## {ICONS[verdict]} mlgate{name}: **{verdict}**", ""]
-    lines += [f"- {reason}" for reason in _reasons(results, verdict)]
+    return Section("verdict", "verdict", headline.headline(results, verdict, name), 0)
+
+
+def steps_section(results: Sequence[StepResult]) -> Section:
     labelled = any(result.label for result in results)
-    headers = ["step", *(["job"] if labelled else []), "verdict", "summary"]
+    headers = ["step", *(["job"] if labelled else []), "verdict", "in short"]
     rows = [
-        [result.step, *([code(result.label or DASH)] if labelled else []), _icon(result.verdict), text(result.summary)]
+        [
+            result.step,
+            *([code(result.label or DASH)] if labelled else []),
+            _icon(result.verdict),
+            headline.step_phrase(result),
+        ]
         for result in results
     ]
-    lines += ["", table(headers, rows)]
-    return Section("verdict", "verdict", "\n".join(lines).strip(), 0)
+    return Section("steps", "step table", table(headers, rows), 0)
 
 
 def _interval_cell(row: evidence.MetricRow) -> str:
-    if row.interval is None:
+    shown = wording.bounds(row)
+    if shown is None:
         return DASH
-    low, high = row.interval
-    about = [f"{row.level * 100:g}%" if row.level is not None else "", text(row.method) if row.method else ""]
-    note = " ".join(part for part in about if part)
-    if row.p_value is not None:
-        note = f"{note}, p={number(row.p_value)}" if note else f"p={number(row.p_value)}"
-    return f"[{signed(low)}, {signed(high)}]" + (f" <sub>{note}</sub>" if note else "")
-
-
-def _base_and_head(row: evidence.MetricRow) -> list[str]:
-    """Base and head at one precision, enough to tell them apart whenever they differ."""
-    digits = numbers.digits_to_tell_apart([row.base, row.head])
-    return [number(row.base, digits), number(row.head, digits)]
+    note = ", ".join(part for part in (wording.interval_label(row), wording.p_value(row, named=False)) if part)
+    note = note.replace(" CI,", ",", 1)  # the column says it is an interval
+    return f"{shown} <sub>{note}</sub>"
 
 
 def _verdict_cell(row: evidence.MetricRow) -> str:
@@ -136,38 +110,43 @@ def _verdict_cell(row: evidence.MetricRow) -> str:
     return f"{shown} · {text(row.status)}" if row.status and row.status != row.verdict else shown
 
 
-def _compare_block(result: StepResult) -> str | None:
+def _gated_table(rows: Sequence[evidence.MetricRow]) -> str:
+    cells = [
+        [
+            code(row.metric),
+            *wording.base_and_head(row),
+            wording.delta(row),
+            _interval_cell(row),
+            text(row.rule) if row.rule else DASH,
+            _verdict_cell(row),
+        ]
+        for row in rows
+    ]
+    return table(["metric", "base", "head", "Δ", "interval of Δ", "rule", "verdict"], cells)
+
+
+def _compare_block(result: StepResult, *, headed: bool) -> str | None:
     gated, others = evidence.gate_rows(result), evidence.other_metrics(result)
     parts = []
     if gated:
-        cells = [
-            [
-                code(row.metric),
-                *_base_and_head(row),
-                signed(row.delta),
-                _interval_cell(row),
-                text(row.rule) if row.rule else DASH,
-                _verdict_cell(row),
-            ]
-            for row in gated
-        ]
-        block = table(["metric", "base", "head", "Δ", "interval", "rule", "verdict"], cells)
-        parts.append(_folded("gated metrics", block, len(cells)))
+        parts.append(_folded("gated metrics", _gated_table(gated), len(gated)))
     if others:
-        cells = [[code(row.metric), *_base_and_head(row), signed(row.delta)] for row in others]
+        cells = [[code(row.metric), *wording.base_and_head(row), wording.delta(row)] for row in others]
         block = table(["metric", "base", "head", "Δ"], cells)
-        parts.append(
-            details(f"other metrics ({len(cells)})", block) if gated else _folded("metrics", block, len(cells))
-        )
+        folded = details(f"other metrics ({len(cells)})", block) if gated else _folded("metrics", block, len(cells))
+        parts.append(folded)
     if not parts:
         return None
     if result.evidence.get("baseline") is False:
         parts.append("*No baseline: the base commit has no metrics, so only absolute limits apply.*")
-    return f"{_heading(result, 'Metrics: base → head')}\n\n" + "\n\n".join(parts)
+    heading = [_heading(result, "Metrics: base → head")] if headed or result.label else []
+    return "\n\n".join(heading + parts)
 
 
 def metrics_section(results: Sequence[StepResult]) -> Section | None:
-    blocks = [block for result in _of(results, "compare") if (block := _compare_block(result))]
+    """The gated metrics right under the headline (no heading of their own unless matrix jobs are labelled)."""
+    compares = _of(results, "compare")
+    blocks = [block for result in compares if (block := _compare_block(result, headed=False))]
     if not blocks:  # no comparison (first run, or compare did not run): show what training measured
         for result in _of(results, "train"):
             values = evidence.train_metrics(result)
@@ -193,20 +172,39 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
             ]
             for finding in failed
         ]
-        block = table(["check", "column", "status", "details"], cells)
-        blocks.append(f"{_heading(result, 'Data checks that did not pass')}\n\n{_folded('checks', block, len(cells))}")
+        named = ", ".join(
+            text(finding.check) + (f" on {code(finding.column)}" if finding.column else "")
+            for finding in failed[:MAX_NAMED]
+        )
+        more = f" and {len(failed) - MAX_NAMED} more" if len(failed) > MAX_NAMED else ""
+        line = f"{len(failed)} did not pass: {named}{more}."
+        block = details(f"checks ({len(cells)})", table(["check", "column", "status", "details"], cells))
+        blocks.append(f"{_heading(result, 'Data checks')}\n\n{line}\n\n{block}")
     return Section("checks", "data checks", "\n\n".join(blocks), 2) if blocks else None
+
+
+def _change_line(rows: Sequence[evidence.Change]) -> str:
+    shown = ", ".join(f"{code(row.name)} {code(row.base or DASH)} → {code(row.head or DASH)}" for row in rows[:3])
+    return shown + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
 
 
 def changes_section(results: Sequence[StepResult]) -> Section | None:
     blocks = []
     for result in _of(results, "compare"):
-        for key, title, what in (("params", "Params changed", "param"), ("data_versions", "Data changed", "data")):
+        lines, folds = [], []
+        for key, title, what in (("params", "Params", "param"), ("data_versions", "Data", "data")):
             rows = evidence.changes(result.evidence.get(key))
-            if rows:
-                cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in rows]
-                block = table([what, "base", "head"], cells)
-                blocks.append(f"{_heading(result, title)}\n\n{_folded(title.lower(), block, len(cells))}")
+            if not rows:
+                continue
+            if key == "params":
+                lines.append(f"**{title}:** {_change_line(rows)}.")
+            else:
+                lines.append(f"**{title}:** {_named([row.name for row in rows])} changed.")
+            cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in rows]
+            folds.append(details(f"{what} changes ({len(cells)})", table([what, "base", "head"], cells)))
+        if lines:
+            body = "  \n".join(lines) + "\n\n" + "\n\n".join(folds)
+            blocks.append(f"{_heading(result, 'What changed')}\n\n{body}")
     return Section("changes", "params and data changes", "\n\n".join(blocks), 3) if blocks else None
 
 
@@ -228,14 +226,16 @@ def drift_section(results: Sequence[StepResult]) -> Section | None:
             ]
             for row in ordered
         ]
-        drifted = sum(row.drifted for row in found.rows)
-        share = f" ({found.share * 100:.0f}%)" if found.share is not None else ""
+        drifted = [row.column for row in found.rows if row.drifted]
+        share = f" ({found.share * 100:.0f}%" if found.share is not None else ""
         limit = f", limit {found.max_share * 100:.0f}%" if found.max_share is not None else ""
-        lines = [f"{drifted} of {len(found.rows)} columns drifted{share}{limit}."]
+        limit += ")" if share else ""
+        line = f"{len(drifted)} of {len(found.rows)} columns drifted{share}{limit}"
+        line += f": {_named(drifted)}." if drifted else "."
         if found.sample:
-            lines.append(f"Sample: {text(found.sample)}.")
+            line += f" Sample: {text(found.sample)}."
         block = table(["column", "method", "statistic", "p-value", "threshold", "drift"], cells)
-        body = " ".join(lines) + "\n\n" + details(f"per-column drift ({len(cells)})", block)
+        body = line + "\n\n" + details(f"per-column drift ({len(cells)})", block)
         blocks.append(f"{_heading(result, 'Drift')}\n\n{body}")
     return Section("drift", "drift table", "\n\n".join(blocks), 4) if blocks else None
 
@@ -251,13 +251,20 @@ def resources_section(results: Sequence[StepResult]) -> Section | None:
             ["CPU time", duration(used.cpu_seconds)],
             ["peak memory (RSS)", bytes_size(used.peak_rss_bytes)],
         ]
+        gpus = []
         for gpu in used.gpus:
             mib = evidence.as_number(gpu.get("peak_memory_mib"))
             memory = bytes_size(mib * 2**20 if mib is not None else None)
             utilisation = evidence.as_number(gpu.get("peak_utilization_percent"))
             shown = f"{memory}, peak {utilisation:.0f}% busy" if utilisation is not None else memory
             cells.append(["GPU (all devices)", shown])
-        block = table(["", ""], cells)
+            gpus.append(f"GPU {shown}")
+        command = code(used.command) if used.command else "training"
+        line = f"{command} took {duration(used.wall_seconds)} ({duration(used.cpu_seconds)} CPU), "
+        line += ", ".join([f"peak memory {bytes_size(used.peak_rss_bytes)}", *gpus])
+        if used.exit_code not in (None, 0):
+            line += f"; exited with {used.exit_code}"
+        block = line + ".\n\n" + details("resources", table(["", ""], cells))
         if used.log_tail and result.verdict in ("fail", "error"):
             block += "\n\n" + details("log tail", fenced("text", used.log_tail), open_=True)
         blocks.append(f"{_heading(result, 'Training resources')}\n\n{block}")
@@ -268,20 +275,31 @@ def charts_section(results: Sequence[StepResult], context: ReportContext) -> Sec
     diagrams = []
     branch = context.base_branch or "base"
     for result in _of(results, "compare"):
-        rows = {row.metric: row for row in evidence.gate_rows(result)}
+        rows = evidence.gate_rows(result)
+        by_metric = {row.metric: row for row in rows}
         series = evidence.history(result)
-        for metric, points in series.items():
-            head = rows[metric].head if metric in rows else None
-            diagrams.append(charts.history_chart(metric, branch, points, head))
-        for row in rows.values():
-            if row.metric not in series and row.base is not None and row.head is not None:
-                diagrams.append(charts.base_head_chart(row.metric, row.base, row.head))
+        trends = {
+            metric: points
+            for metric, points in series.items()
+            if len(points) + (metric in by_metric and by_metric[metric].head is not None) >= charts.MIN_TREND_POINTS
+        }
+        for metric, points in trends.items():
+            head = by_metric[metric].head if metric in by_metric else None
+            diagrams.append(charts.trend_chart(metric, branch, points, head))
+        compact = charts.gated_chart(
+            [
+                charts.scored(row.metric, row.delta, row.allowed, row.direction, row.interval, row.verdict != "pass")
+                for row in rows
+                if row.metric not in trends and row.delta is not None and row.allowed and row.direction
+            ]
+        )
+        if compact:
+            diagrams.append(compact)
     if not diagrams:
         return None
     shown = diagrams[:MAX_CHARTS]
     more = f"\n\n*{len(diagrams) - MAX_CHARTS} more charts left out.*" if len(diagrams) > MAX_CHARTS else ""
-    body = details(f"charts ({len(shown)})", "\n\n".join(shown) + more)
-    return Section("charts", "charts", f"### Charts\n\n{body}", 6)
+    return Section("charts", "charts", "### Charts\n\n" + "\n\n".join(shown) + more, 6)
 
 
 def _sha(sha: str, context: ReportContext) -> str:
@@ -313,6 +331,7 @@ def sections(results: Sequence[StepResult], context: ReportContext) -> list[Sect
     candidates = [
         header_section(results, context),
         metrics_section(results),
+        steps_section(results),
         checks_section(results),
         changes_section(results),
         drift_section(results),
