@@ -14,7 +14,7 @@ from scipy.stats import binomtest
 
 pytestmark = pytest.mark.slow
 
-METRIC_NAMES = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "n_test"}
+METRIC_NAMES = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "n_test", "train"}
 SIZE_FEATURES = ["mean_radius", "mean_perimeter", "mean_area"]
 
 
@@ -100,7 +100,7 @@ def test_fewer_features_regress_the_model_significantly(example_repo: Path):
     make_branch(example_repo, "pr/regress", {"train": {"n_features": 3}})
 
     changed = set(git(example_repo, "diff", "--name-only", "main").splitlines())
-    assert changed == {"params.yaml", "dvc.lock", "metrics.json", "eval/predictions.csv"}
+    assert changed == {"params.yaml", "dvc.lock", "metrics.json", "eval/predictions.csv", "train_curve.csv"}
     assert git(example_repo, "status", "--porcelain") == ""
     head = read_metrics(example_repo)
     assert base["accuracy"] - head["accuracy"] >= 0.08

@@ -172,3 +172,49 @@ def test_non_finite_metrics_are_null_in_outputs(metrics_repo: MetricsRepo, invok
                  env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out)})  # fmt: skip
     assert run.code == 0, run.err
     assert json.loads(out.read_text().splitlines()[0].removeprefix("metrics=")) == {"metrics.json": {"loss": None}}
+
+
+def test_train_records_a_resource_timeline_and_the_report_charts_it(metrics_repo: MetricsRepo, invoke):
+    from bench.report_fixtures import mermaid_blocks, parse_mermaid
+
+    from mlgate.report.render import ReportContext, render
+    from mlgate.results import read_result
+
+    metrics_repo.write(
+        "train.py",
+        "import json, time\nblocks = []\nstart = time.time()\n"
+        "while time.time() < start + 2.6:  # busy, and 40 MiB more each second\n"
+        "    sum(range(20000))\n    if len(blocks) < (time.time() - start) * 40: blocks.append(b'x' * 2**20)\n"
+        "json.dump({'accuracy': 0.9}, open('metrics.json', 'w'))\n",
+    )
+    run = invoke("train", "--", sys.executable, "train.py", cwd=metrics_repo.path)
+    assert run.code == 0, run.out + run.err
+    path = metrics_repo.path / ".mlgate/results/train.json"
+    timeline = read_json(path)["evidence"]["timeline"]
+    assert timeline["interval_seconds"] == 1.0
+    assert 2 <= len(timeline["t"]) <= 3 and timeline["t"][0] == 0
+    assert {len(timeline[name]) for name in ("cpu_percent", "rss_bytes", "read_bytes", "write_bytes")} == {
+        len(timeline["t"])
+    }
+    evidence = read_json(path)["evidence"]
+    busy = sum(timeline["cpu_percent"]) / 100 * timeline["interval_seconds"]  # CPU seconds the timeline saw
+    assert 0 < busy <= evidence["cpu_seconds"] * 1.1 + 0.1  # a busy loop, never more than the run's own CPU
+    assert timeline["rss_bytes"][-1] > timeline["rss_bytes"][0] > 0  # memory grew while it ran
+    text = render([read_result(path)], ReportContext(), limit=65_536).text
+    assert "| CPU (mean / peak, 100% = one core) |" in text and "| memory over time (mean / peak) |" in text
+    (chart,) = [d for d in mermaid_blocks(text) if "Resources during training" in d]
+    assert parse_mermaid([chart])[0]["ok"]
+
+
+def test_a_long_timeline_merges_to_at_most_600_evenly_spaced_points():
+    from mlgate.adapters.monitor import MAX_TIMELINE_POINTS, Timeline
+
+    timeline, second, added = Timeline(), 0.0, 0
+    while second < 5_000:  # as the sampler adds them: one point per (current) interval of a 5000 s run
+        timeline.add({"t": second, "cpu_percent": 100.0, "rss_bytes": second, "read_bytes": 1, "write_bytes": 2})
+        second, added = second + timeline.interval_seconds, added + 1
+    columns = timeline.to_dict()
+    assert len(columns["t"]) <= MAX_TIMELINE_POINTS and columns["interval_seconds"] == 16.0
+    assert columns["t"][:2] == [0.0, 16.0] and columns["cpu_percent"][0] == 100.0
+    assert columns["rss_bytes"][0] == 15.0  # levels keep their maximum
+    assert sum(columns["read_bytes"]) == added  # bytes are summed, never lost

@@ -32,7 +32,7 @@ def test_train_then_compare_on_the_example(example_repo: Path, user_python: Path
     assert evidence["command"] == "dvc repro"
     assert "Running stage 'train'" in "\n".join(evidence["log_tail"])
     assert set(evidence["metrics"]["metrics.json"]) == {
-        "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "n_test",
+        "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "n_test", "train.accuracy", "train.log_loss",
     }  # fmt: skip
     assert evidence["params"]["params.yaml"]["train.n_features"] == 3
     assert {"data/train.csv", "data/test.csv", "model.pkl", "eval/predictions.csv"} <= set(evidence["data_versions"])
@@ -50,3 +50,11 @@ def test_train_then_compare_on_the_example(example_repo: Path, user_python: Path
     assert {"model.pkl", "metrics.json"} <= changed and "data/train.csv" not in changed
     assert run.code == (1 if compare["verdict"] == "fail" else 0)
     assert compare["verdict"] == "fail"  # three features cost the model significantly (see the example's tests)
+    # The example's DVC plots, base vs head: the training curve ends higher, more test cases are misclassified.
+    plots = {item["id"]: item for item in compare["evidence"]["plots"]["items"]}
+    assert set(plots) == {"train_curve.csv", "eval/predictions.csv"}
+    last = {side["name"]: side["last"] for side in plots["train_curve.csv"]["sides"]}
+    assert last["head"] > last["base"] * 2
+    wrong = {side: sum(c["count"] for c in cells if c["actual"] != c["predicted"])
+             for side, cells in plots["eval/predictions.csv"]["confusion"].items()}  # fmt: skip
+    assert wrong["head"] > wrong["base"]

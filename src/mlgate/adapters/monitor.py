@@ -7,7 +7,9 @@ holding only a `dvc` link, because the default command is `dvc repro`.
 
 Resources: wall and CPU time (the child's wait4 rusage), peak RSS of the whole process tree (sampled
 with psutil, and at least the largest child's own peak), GPU memory and utilisation from nvidia-smi when the
-user's PATH has it, and the tail of the merged stdout/stderr log.
+user's PATH has it, and the tail of the merged stdout/stderr log. Beside the totals, a timeline: CPU %, RSS,
+disk read/write bytes (and GPU) of the process tree once a second, merged pairwise whenever it would pass
+MAX_TIMELINE_POINTS, so a run of any length keeps a bounded, evenly spaced series.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ SAMPLE_SECONDS = 0.2
 GPU_SAMPLE_SECONDS = 1.0
 VENV_VARIABLES = ("VIRTUAL_ENV", "PYTHONHOME", "__PYVENV_LAUNCHER__", "CONDA_PREFIX")
 GPU_QUERY = "--query-gpu=memory.used,utilization.gpu"
+TIMELINE_SECONDS = 1.0
+MAX_TIMELINE_POINTS = 600
 
 
 def _inside(path: str, prefix: Path) -> bool:
@@ -97,6 +101,88 @@ def parse_nvidia_smi(text: str) -> list[tuple[float, float]]:
 
 
 @dataclass
+class TreeSample:
+    """Cumulative counters of the process tree at one moment (CPU seconds and disk bytes only grow)."""
+
+    rss_bytes: int = 0
+    cpu_seconds: float = 0.0
+    read_bytes: int = 0
+    write_bytes: int = 0
+
+
+def tree_sample(pid: int) -> TreeSample:
+    """RSS, CPU and disk I/O of `pid` and its descendants. A process' counters include its reaped children
+    (getrusage and /proc/<pid>/io both fold them in), so summing over live processes loses only what exited
+    without being waited for."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return TreeSample()
+    sample = TreeSample()
+    for process in processes:
+        try:
+            with process.oneshot():
+                sample.rss_bytes += process.memory_info().rss
+                times = process.cpu_times()
+                sample.cpu_seconds += times.user + times.system + times.children_user + times.children_system
+                io = process.io_counters() if hasattr(process, "io_counters") else None
+        except psutil.Error:  # exited between listing and reading
+            continue
+        if io is not None:
+            sample.read_bytes += io.read_bytes
+            sample.write_bytes += io.write_bytes
+    return sample
+
+
+TIMELINE_FIELDS = ("t", "cpu_percent", "rss_bytes", "read_bytes", "write_bytes")
+GPU_FIELDS = ("gpu_utilization_percent", "gpu_memory_mib")
+
+
+@dataclass
+class Timeline:
+    """One point per `interval_seconds`: CPU % (100 = one core busy), the largest RSS seen, bytes read and
+    written during the interval, and GPU utilisation (mean) and memory (largest) when sampled.
+
+    Past MAX_TIMELINE_POINTS, adjacent pairs merge (means of rates, maxima of levels, sums of bytes) and the
+    interval doubles, so the series stays bounded and evenly spaced however long training runs."""
+
+    interval_seconds: float = TIMELINE_SECONDS
+    points: list[dict[str, float]] = field(default_factory=list)
+    limit: int = MAX_TIMELINE_POINTS
+
+    def add(self, point: dict[str, float]) -> None:
+        self.points.append(point)
+        if len(self.points) > self.limit:
+            self.points = [self._merge(self.points[i : i + 2]) for i in range(0, len(self.points), 2)]
+            self.interval_seconds *= 2
+
+    @staticmethod
+    def _merge(pair: list[dict[str, float]]) -> dict[str, float]:
+        merged = dict(pair[0])
+        for name in ("cpu_percent", "gpu_utilization_percent"):
+            if name in merged:
+                merged[name] = sum(p.get(name, 0.0) for p in pair) / len(pair)
+        for name in ("rss_bytes", "gpu_memory_mib"):
+            if name in merged:
+                merged[name] = max(p.get(name, 0.0) for p in pair)
+        for name in ("read_bytes", "write_bytes"):
+            merged[name] = sum(p.get(name, 0) for p in pair)
+        return merged
+
+    def to_dict(self) -> dict[str, Any]:
+        """Columns (t, cpu_percent, …), each a list of one value per point: compact in train.json."""
+        names = TIMELINE_FIELDS + tuple(n for n in GPU_FIELDS if self.points and n in self.points[0])
+        columns: dict[str, Any] = {"interval_seconds": self.interval_seconds}
+        for name in names:
+            rounded = [p.get(name, 0) for p in self.points]
+            columns[name] = [round(v, 1) if isinstance(v, float) else v for v in rounded]
+        return columns
+
+
+@dataclass
 class RunRecord:
     command: list[str] | str
     exit_code: int
@@ -107,6 +193,7 @@ class RunRecord:
     log_file: str
     gpu: GpuUsage | None = None
     env_removed: list[str] = field(default_factory=list)  # variables and PATH entries of mlgate's venv
+    timeline: Timeline | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,34 +206,22 @@ class RunRecord:
             "log_tail": self.log_tail,
             "log_file": self.log_file,
             "env_removed": self.env_removed,
+            "timeline": None if self.timeline is None else self.timeline.to_dict(),
         }
 
 
 class _Sampler(threading.Thread):
-    """Samples the process tree's summed RSS (and GPUs) until stopped."""
+    """Samples the process tree's summed RSS every SAMPLE_SECONDS (for the peak), and once per timeline
+    interval its CPU, disk I/O (and GPUs) into a Timeline, until stopped."""
 
     def __init__(self, pid: int, nvidia_smi: str | None) -> None:
         super().__init__(daemon=True)
         self.pid, self.nvidia_smi = pid, nvidia_smi
         self.peak_rss = 0
         self.gpu = GpuUsage() if nvidia_smi else None
+        self.timeline = Timeline()
         self.stop = threading.Event()
-
-    def _tree_rss(self) -> int:
-        import psutil
-
-        try:
-            root = psutil.Process(self.pid)
-            processes = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0
-        total = 0
-        for process in processes:
-            try:
-                total += process.memory_info().rss
-            except psutil.Error:  # exited between listing and reading
-                continue
-        return total
+        self._gpu_now: tuple[float, float] | None = None  # (memory MiB, utilisation %) of the last reading
 
     def _sample_gpu(self) -> None:
         assert self.nvidia_smi is not None and self.gpu is not None
@@ -163,16 +238,40 @@ class _Sampler(threading.Thread):
         rows = parse_nvidia_smi(out.stdout) if out.returncode == 0 else []
         if rows:
             self.gpu.add(rows)
+            self._gpu_now = (sum(m for m, _ in rows), max(u for _, u in rows))
 
     def run(self) -> None:
+        started = last_at = time.monotonic()
+        last = tree_sample(self.pid)
+        self.peak_rss = bucket_rss = last.rss_bytes
         next_gpu = 0.0
-        while True:
-            self.peak_rss = max(self.peak_rss, self._tree_rss())
-            if self.nvidia_smi and time.monotonic() >= next_gpu:
+        while not self.stop.wait(SAMPLE_SECONDS):
+            now = time.monotonic()
+            if self.nvidia_smi and now >= next_gpu:
                 self._sample_gpu()
                 next_gpu = time.monotonic() + GPU_SAMPLE_SECONDS
-            if self.stop.wait(SAMPLE_SECONDS):
-                return
+            sample = tree_sample(self.pid)
+            self.peak_rss, bucket_rss = max(self.peak_rss, sample.rss_bytes), max(bucket_rss, sample.rss_bytes)
+            if now - last_at < self.timeline.interval_seconds:
+                continue
+            point = {
+                "t": round(last_at - started, 1),
+                # Counters of an exited, not yet reaped process vanish for a moment: never a negative rate.
+                "cpu_percent": max(0.0, sample.cpu_seconds - last.cpu_seconds) / (now - last_at) * 100,
+                "rss_bytes": bucket_rss,
+                "read_bytes": max(0, sample.read_bytes - last.read_bytes),
+                "write_bytes": max(0, sample.write_bytes - last.write_bytes),
+            }
+            if self._gpu_now is not None:
+                point["gpu_memory_mib"], point["gpu_utilization_percent"] = self._gpu_now
+            self.timeline.add(point)
+            last = TreeSample(
+                sample.rss_bytes,
+                max(last.cpu_seconds, sample.cpu_seconds),
+                max(last.read_bytes, sample.read_bytes),
+                max(last.write_bytes, sample.write_bytes),
+            )
+            last_at, bucket_rss = now, sample.rss_bytes
 
 
 def _pump(stream: IO[bytes], log: IO[bytes], echo: IO[bytes] | None, tail: collections.deque[str]) -> None:
@@ -261,4 +360,5 @@ def run_monitored(
         str(log_file),
         sampler.gpu if sampler.gpu is not None and sampler.gpu.samples else None,
         removed,
+        sampler.timeline,
     )

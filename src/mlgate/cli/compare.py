@@ -90,8 +90,8 @@ def compare(
     import dataclasses
 
     from mlgate import gha
-    from mlgate.adapters import dvc_repo, git
-    from mlgate.compare import diff
+    from mlgate.adapters import dvc_plots, dvc_repo, git
+    from mlgate.compare import diff, gap
     from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
     from mlgate.compare.policy import gate_verdict, summarize
     from mlgate.ghcontext import context_from_env
@@ -158,12 +158,13 @@ def compare(
     verdict = gate_verdict(gate.results)
     if git.is_shallow(project.git_root) and history:
         git.fetch_commit(project.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
+    metric_diffs = diff.diff_files(base_snap.metrics, head_snap.metrics)
     evidence = {
         "base_source": chosen.how,
         "baseline": baseline,
         "head_is_workspace": head_rev is None,
         "rules": [r.to_dict() for r in gate.results],
-        "metrics": [d.to_dict() for d in diff.diff_files(base_snap.metrics, head_snap.metrics)],
+        "metrics": [d.to_dict() for d in metric_diffs],
         "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
         "data_versions": [
             d.to_dict()
@@ -175,7 +176,11 @@ def compare(
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
         "history": _history(project, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
         "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
+        "train_test_gap": [g.to_dict() for g in gap.gaps(metric_diffs, cfg.report.max_gap_widening)],
     }
+    if cfg.report.plots and project.is_dvc:
+        names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
+        evidence["plots"] = dvc_plots.collect(project.root, chosen.sha, head_rev, names, settings.results_dir)
     summary = summarize(gate.results, baseline=baseline, note=base_note)
     path = write_result(settings.results_dir, StepResult("compare", verdict, summary, commits, evidence))
     gha.set_output("gate", verdict)

@@ -13,6 +13,7 @@ from mlgate.config.model import (
     DeployConfig,
     GateRule,
     MetricsConfig,
+    ReportConfig,
     RetrainConfig,
     Significance,
     Tolerance,
@@ -95,7 +96,14 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             allowed_refs=tuple(dep.get("allowed_refs", ())),
         ),
         retrain=RetrainConfig(**ret),
+        report=_report(data.get("report", {})),
     )
+
+
+def _report(raw: dict[str, Any]) -> ReportConfig:
+    plots = raw.get("plots", True)
+    settings = {k: v for k, v in raw.items() if k != "plots"}
+    return ReportConfig(plots=tuple(plots) if isinstance(plots, list) else bool(plots), **settings)
 
 
 def load_config(path: Path, *, explicit: bool = False) -> Config:

@@ -110,6 +110,15 @@ class RetrainConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    plots: bool | tuple[str, ...] = True  # True: every plot DVC declares; a tuple: only those plot ids
+    max_charts: int = 6  # plots drawn in the comment; the rest are in the job summary and artifact
+    assets_branch: str = "mlgate-assets"
+    retention_days: int = 30
+    max_gap_widening: float = 0.05  # train–test gap growth (absolute) that the report flags
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None  # None when no mlgate.yml exists: every default applies
     root: Path  # paths in the file are relative to the directory holding it
@@ -118,6 +127,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
     def error(self, path: KeyPath, message: str) -> InputError:

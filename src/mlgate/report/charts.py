@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlgate.report.markdown import fenced
+from mlgate.report.markdown import fenced, text
 
 # Contrast against #ffffff / #0d1117, by WCAG's relative luminance: every colour is ≥ 3:1 on both.
 BLUE = "#1f6feb"  # 4.6 / 4.1: the series a chart is about
@@ -95,7 +95,7 @@ def init_directive(colours: Sequence[str], *, width: int = WIDTH, height: int = 
 
 def xychart(
     title: str,
-    x_labels: Sequence[str],
+    x_labels: Sequence[str] | tuple[str, float, float],
     y_title: str,
     series: Sequence[Series],
     *,
@@ -103,13 +103,19 @@ def xychart(
     height: int = HEIGHT,
     width: int = WIDTH,
 ) -> str:
-    """Series (lines and bars, drawn in order: later ones on top) over categorical `x_labels`, as ```mermaid."""
+    """Series (lines and bars, drawn in order: later ones on top) over categorical `x_labels`, or over a numeric
+    axis `(title, low, high)` across which Mermaid spreads each series' values evenly, as ```mermaid."""
     low, high = y_range or axis_range([number for one in series for number in one.values])
+    if isinstance(x_labels, tuple):
+        x_title, x_low, x_high = x_labels
+        x_axis = f"{label(str(x_title))} {value(float(x_low))} --> {value(float(x_high))}"
+    else:
+        x_axis = f"[{', '.join(label(name) for name in x_labels)}]"
     lines = [
         init_directive([one.colour for one in series], width=width, height=height),
         "xychart-beta",
         f"    title {label(title)}",
-        f"    x-axis [{', '.join(label(name) for name in x_labels)}]",
+        f"    x-axis {x_axis}",
         f"    y-axis {label(y_title)} {value(low)} --> {value(high)}",
         *(f"    {one.kind} [{', '.join(value(number) for number in one.values)}]" for one in series),
     ]
@@ -203,3 +209,22 @@ def gated_chart(rows: Sequence[Scored]) -> str | None:
         "at 0 the base.</sub>"
     )
     return f"{chart}\n\n{caption}"
+
+
+# Mermaid's xychart has no legend, so series_chart's caption names each series by its colour: the base (a
+# reference) grey, head blue, further series (several y fields) purple and orange.
+SERIES_COLOURS = ((GREY, "grey"), (BLUE, "blue"), (PURPLE, "purple"), (ORANGE, "orange"))
+
+
+def series_chart(
+    title: str,
+    y_title: str,
+    x_axis: tuple[str, float, float] | Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    kind: str = "line",
+) -> str:
+    """Named series of equal length over a numeric or categorical x-axis, with a caption naming each colour."""
+    drawn = [Series(kind, values, colour) for (_, values), (colour, _) in zip(series, SERIES_COLOURS, strict=False)]
+    named = zip(series, SERIES_COLOURS, strict=False)
+    legend = " · ".join(f"{colour_name}: {text(series_name)}" for (series_name, _), (_, colour_name) in named)
+    return xychart(title, x_axis, y_title, drawn) + f"\n\n<sub>{legend}</sub>"

@@ -131,6 +131,7 @@ class Resources:
     peak_rss_bytes: float | None
     gpus: tuple[Mapping[str, Any], ...]
     log_tail: str | None
+    timeline: Mapping[str, Any] | None = None
 
 
 def describe_rule(rule: Mapping[str, Any]) -> str | None:
@@ -298,6 +299,7 @@ def resources(result: StepResult) -> Resources:
         peak_rss_bytes=as_number(evidence.get("peak_rss_bytes")),
         gpus=(gpu,) if gpu.get("samples") else (),
         log_tail="\n".join(map(str, tail)) if isinstance(tail, list) and tail else as_text(tail),
+        timeline=as_mapping(evidence.get("timeline")) or None,
     )
 
 

@@ -7,12 +7,12 @@ Each section is a `fit.Section` with a priority, so `fit` can drop the least use
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from mlgate import __version__
 from mlgate.compare.datagroups import DATA, GROUPS
-from mlgate.report import charts, evidence, headline, wording
+from mlgate.report import charts, evidence, headline, plots, timeline, wording
 from mlgate.report.fit import Fitted, Section, fit, github_length
 from mlgate.report.headline import ICONS
 from mlgate.report.markdown import (
@@ -23,6 +23,7 @@ from mlgate.report.markdown import (
     duration,
     fenced,
     number,
+    signed,
     table,
     text,
 )
@@ -41,6 +42,9 @@ class ReportContext:
     run_url: str | None = None
     commit_url: str | None = None  # "{server}/{owner}/{repo}/commit/" to link shas
     base_branch: str | None = None
+    max_plots: int = MAX_CHARTS  # DVC plots drawn; the rest are named as left out
+    images: Mapping[str, str] = field(default_factory=dict)  # stored image path → the URL it was published at
+    images_elsewhere: str = "not published; see the mlgate-report artifact"
 
 
 def overall_verdict(results: Iterable[StepResult]) -> str:
@@ -269,12 +273,17 @@ def resources_section(results: Sequence[StepResult]) -> Section | None:
             shown = f"{memory}, peak {utilisation:.0f}% busy" if utilisation is not None else memory
             cells.append(["GPU (all devices)", shown])
             gpus.append(f"GPU {shown}")
+        series = timeline.columns(used.timeline)
+        cells += timeline.figures(series)
         command = code(used.command) if used.command else "training"
         line = f"{command} took {duration(used.wall_seconds)} ({duration(used.cpu_seconds)} CPU), "
         line += ", ".join([f"peak memory {bytes_size(used.peak_rss_bytes)}", *gpus])
         if used.exit_code not in (None, 0):
             line += f"; exited with {used.exit_code}"
         block = line + ".\n\n" + details("resources", table(["", ""], cells))
+        drawn = timeline.chart(series, evidence.as_number(evidence.as_mapping(used.timeline).get("interval_seconds")))
+        if drawn:
+            block += "\n\n" + drawn
         if used.log_tail and result.verdict in ("fail", "error"):
             block += "\n\n" + details("log tail", fenced("text", used.log_tail), open_=True)
         blocks.append(f"{_heading(result, 'Training resources')}\n\n{block}")
@@ -312,6 +321,41 @@ def charts_section(results: Sequence[StepResult], context: ReportContext) -> Sec
     return Section("charts", "charts", "### Charts\n\n" + "\n\n".join(shown) + more, 6)
 
 
+def gap_section(results: Sequence[StepResult]) -> Section | None:
+    blocks = []
+    for result in _of(results, "compare"):
+        rows = evidence.records(result.evidence.get("train_test_gap"), "train")
+        cells = []
+        for row in rows:
+            base, head = evidence.as_number(row.get("base")), evidence.as_number(row.get("head"))
+            change = head - base if base is not None and head is not None else None
+            flag = "⚠️ widened" if row.get("widened") is True else "✅ no"
+            cells.append([code(row.get("train")), code(row.get("test")), number(base), number(head), signed(change),
+                          flag])  # fmt: skip
+        if cells:
+            block = table(["train", "held out", "gap base", "gap head", "Δ", "widened"], cells)
+            blocks.append(f"{_heading(result, 'Train–test gap')}\n\n{_folded('gaps', block, len(cells))}")
+    return Section("gap", "train–test gap", "\n\n".join(blocks), 3) if blocks else None
+
+
+def plots_section(results: Sequence[StepResult], context: ReportContext) -> Section | None:
+    compared = _of(results, "compare")
+    found = plots.blocks(compared)
+    notes = [text(note) for result in compared for note in plots.plot_notes(result)]
+    if not found and not notes:
+        return None
+    shown = found[: context.max_plots]
+    rendered = [
+        details(block.title, plots.render_block(block, context.images.get, context.images_elsewhere), open_=i < 2)
+        for i, block in enumerate(shown)
+    ]
+    if len(found) > len(shown):
+        left = ", ".join(code(block.title) for block in found[len(shown) :])
+        notes.append(f"{len(found) - len(shown)} more plots are in the job summary and the artifact: {left}")
+    body = "\n\n".join([*rendered, *(f"*{note}.*" for note in notes)])
+    return Section("plots", "DVC plots", f"### Plots: base vs head\n\n{body}", 6)
+
+
 def _sha(sha: str, context: ReportContext) -> str:
     short = code(sha[:7])
     return f"[{short}]({context.commit_url}{sha})" if context.commit_url else short
@@ -345,7 +389,9 @@ def sections(results: Sequence[StepResult], context: ReportContext) -> list[Sect
         checks_section(results),
         changes_section(results),
         drift_section(results),
+        gap_section(results),
         resources_section(results),
+        plots_section(results, context),
         charts_section(results, context),
         footer_section(results, context),
     ]
