@@ -167,34 +167,39 @@ def test_malformed_head_metrics_are_an_input_error_naming_file_and_line(metrics_
     assert "metrics.json" in result["summary"]
 
 
-def test_malformed_base_metrics_mean_no_baseline(metrics_repo: MetricsRepo, invoke):
+def test_malformed_base_metrics_fail_closed(metrics_repo: MetricsRepo, invoke):
     metrics_repo.write("metrics.json", "{not json")
-    metrics_repo.commit("broken base")
+    base = metrics_repo.commit("broken base")
     metrics_repo.branch("pr")
     rng = np.random.default_rng(6)
     y = rng.integers(0, 2, 400)
     metrics_repo.record(y, *simulate(rng, y, 0.9))
     run = invoke("compare", cwd=metrics_repo.path)
-    assert run.code == 0, run.out + run.err
+    assert run.code == 2, run.out + run.err
+    assert run.err.startswith("mlgate: error: metrics.json:1: is not valid JSON")
+    assert f"(at base commit {base[:12]}); fix it there or compare with another commit (--base)" in run.err
     result = read_json(metrics_repo.path / ".mlgate/results/compare.json")
-    assert result["evidence"]["baseline"] is False
-    assert "is not valid JSON" in result["evidence"]["base_errors"]["metrics.json"]
-    assert "unreadable at base: metrics.json" in rule(result, "accuracy")["reason"]
+    assert result["verdict"] == "error" and "is not valid JSON" in result["summary"]
 
 
 def test_nan_and_missing_metrics(metrics_repo: MetricsRepo, invoke):
     _, head = base_and_pr(metrics_repo, 0.85)
-    metrics_repo.write("metrics.json", json.dumps({"accuracy": float("nan"), "log_loss": head["log_loss"]}))
+    metrics_repo.write("metrics.json", json.dumps({"log_loss": head["log_loss"]}))
     run = invoke("compare", cwd=metrics_repo.path)
     assert run.code == 1
     result = read_json(metrics_repo.path / ".mlgate/results/compare.json")
-    accuracy, roc_auc = rule(result, "accuracy"), rule(result, "roc_auc")
-    assert accuracy["status"] == "not a number"
-    assert accuracy["head"] is None  # strict JSON: NaN is written as null
-    assert "accuracy is nan at head (metrics.json), not a finite number" in accuracy["reason"]
+    roc_auc = rule(result, "roc_auc")
     assert roc_auc["status"] == "missing"
     assert roc_auc["reason"] == "roc_auc is missing from the head metrics"
     assert rule(result, "log_loss")["outcome"] == "pass"
+
+    metrics_repo.write("metrics.json", json.dumps({"accuracy": float("nan"), "log_loss": head["log_loss"]}))
+    run = invoke("compare", cwd=metrics_repo.path)
+    assert run.code == 2  # a gated metric that is not a number is an input error, not a verdict
+    assert run.err.strip() == (
+        "mlgate: error: metrics.json: accuracy is nan at head, not a finite number: a gated metric must be one"
+    )
+    assert read_json(metrics_repo.path / ".mlgate/results/compare.json")["verdict"] == "error"
 
 
 def test_nan_at_base_is_no_baseline_for_that_metric(metrics_repo: MetricsRepo, invoke):
@@ -209,7 +214,7 @@ def test_nan_at_base_is_no_baseline_for_that_metric(metrics_repo: MetricsRepo, i
     assert "the base value is nan" in rule(result, "accuracy")["reason"]
     # Without predictions there is no test: a change past the tolerance is a regression.
     assert rule(result, "roc_auc")["status"] == "regressed"
-    assert "no predictions to test" in rule(result, "roc_auc")["reason"]
+    assert "no significance test: no predictions file (metrics.predictions)" in rule(result, "roc_auc")["reason"]
     assert run.code == 1
 
 

@@ -157,8 +157,9 @@ def test_cached_metrics_are_read_through_dvc_and_data_versions_follow_dvc_lock(d
         "old": out_hash(old_lock, "cached.json"),
         "new": out_hash(new_lock, "cached.json"),
         "status": "modified",
+        "group": "metrics & plots",
     }
-    assert versions["make_metrics.py"]["status"] == "unchanged"
+    assert (versions["make_metrics.py"]["status"], versions["make_metrics.py"]["group"]) == ("unchanged", "code")
 
 
 def test_templated_dvc_yaml_falls_back_to_dvc(dvc_repo: Path, invoke):

@@ -31,12 +31,12 @@ BASE: dict[str, Content] = {
     "eval/predictions.csv": PREDICTIONS,
     ".gitignore": ".mlgate/\n",
 }
-# compare records compare.json with verdict "error" before it exits 2 on a broken head metrics file, so the
-# report can say why the gate did not run: the one write this corpus does not expect.
-# By design, compare fails the gate (exit 1, the rule saying "accuracy is nan at head … not a finite number")
-# when a gated metric is not a finite number, instead of an input error (exit 2).
-GATE_NOT_INPUT = "compare fails the gate (exit 1) on a gated metric that is not a finite number"
-NO_METRICS = "compare takes a metrics file without an object of metrics as 'no metrics' and fails the gate (exit 1)"
+# compare records compare.json with verdict "error" before it exits 2, so the report can say why the gate did
+# not run: the results bundle is the one place a failing compare writes to.
+RESULTS = ".mlgate"
+
+
+COMPARE = ("compare", "--base", "HEAD")
 
 
 def commit_base(workspace: Path) -> None:
@@ -45,8 +45,8 @@ def commit_base(workspace: Path) -> None:
     git(workspace, "commit", "--quiet", "--message", "base")
 
 
-def metrics(id: str, content: Content, culprit: str = "metrics.json", xfail: str | None = None) -> BadInput:
-    return BadInput(id, {"metrics.json": content}, ("compare", "--base", "HEAD"), culprit, xfail=xfail)
+def metrics(id: str, content: Content, culprit: str = "metrics.json") -> BadInput:
+    return BadInput(id, {"metrics.json": content}, ("compare", "--base", "HEAD"), culprit)
 
 
 def predictions(id: str, content: Content, culprit: str = "predictions.csv") -> BadInput:
@@ -59,16 +59,16 @@ def config(id: str, old: str, new: str, culprit: str) -> BadInput:
 
 METRICS_CASES = [
     metrics("truncated", METRICS[:12]),
-    metrics("empty", "", xfail=NO_METRICS),
-    metrics("top-level-array", "[0.9, 0.3]", xfail=NO_METRICS),
-    metrics("gated-metric-as-text", json.dumps({"accuracy": "high", "loss": 0.3}), "accuracy", xfail=GATE_NOT_INPUT),
-    metrics("gated-metric-as-bool", json.dumps({"accuracy": True, "loss": 0.3}), "accuracy", xfail=GATE_NOT_INPUT),
-    metrics("nan-literal", '{"accuracy": NaN, "loss": 0.3}', "accuracy", xfail=GATE_NOT_INPUT),
-    metrics("infinity-literal", '{"accuracy": Infinity, "loss": 0.3}', "accuracy", xfail=GATE_NOT_INPUT),
+    metrics("empty", ""),
+    metrics("top-level-array", "[0.9, 0.3]"),
+    metrics("gated-metric-as-text", json.dumps({"accuracy": "high", "loss": 0.3}), "accuracy"),
+    metrics("gated-metric-as-bool", json.dumps({"accuracy": True, "loss": 0.3}), "accuracy"),
+    metrics("nan-literal", '{"accuracy": NaN, "loss": 0.3}', "accuracy"),
+    metrics("infinity-literal", '{"accuracy": Infinity, "loss": 0.3}', "accuracy"),
     metrics("utf16", METRICS.encode("utf-16")),
-    metrics("deep-nesting", "[" * 100_000 + "]" * 100_000, xfail="a RecursionError from json is an internal error"),
+    metrics("deep-nesting", "[" * 100_000 + "]" * 100_000),
     metrics("huge", Sparse(80 * 1024 * 1024, b"{"), "metrics.json"),
-    metrics("a-directory", Folder(), xfail="a folder named like the metrics file counts as no metrics (exit 1)"),
+    metrics("a-directory", Folder()),
     metrics("link-out-of-the-workspace", Link("../outside/secret.json")),
     config("files-path-traversal", "[metrics.json]", "[../outside/secret.json]", "secret.json"),
     config("files-absolute-path", "[metrics.json]", "[/etc/passwd]", "passwd"),
@@ -79,23 +79,11 @@ PREDICTION_CASES = [
     predictions("empty-y-pred-cell", PREDICTIONS.replace("\n3,1,1,", "\n3,1,,", 1)),
     predictions("scores-as-text", PREDICTIONS.replace(",0.82", ",high")),
     predictions("nan-score", PREDICTIONS.replace(",0.82", ",nan", 1)),
-    BadInput(
-        "infinite-score",
-        {"eval/predictions.csv": PREDICTIONS.replace(",0.82", ",inf", 1)},
-        ("compare", "--base", "HEAD"),
-        "y_score",
-        xfail="an infinite y_score is taken as a probability",
-    ),
+    BadInput("infinite-score", {"eval/predictions.csv": PREDICTIONS.replace(",0.82", ",inf", 1)}, COMPARE, "y_score"),
     predictions("repeated-row-ids", PREDICTIONS.replace("\n5,", "\n4,", 1)),
     predictions("ragged-row", PREDICTIONS + "40,1\n"),
     predictions("utf16", PREDICTIONS.encode("utf-16")),
-    BadInput(
-        "binary-garbage",
-        {"eval/predictions.csv": bytes(range(256)) * 16},
-        ("compare", "--base", "HEAD"),
-        "predictions.csv",
-        xfail="the error quotes the file's bytes, newlines and control characters included (two lines)",
-    ),
+    BadInput("binary-garbage", {"eval/predictions.csv": bytes(range(256)) * 16}, COMPARE, "predictions.csv"),
     predictions("a-directory", Folder()),
     predictions("link-out-of-the-workspace", Link("../../outside/secret.csv")),
     config("predictions-path-traversal", "eval/predictions.csv", "../outside/secret.csv", "secret.csv"),
@@ -112,11 +100,20 @@ def test_the_base_repository_compares(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def assert_recorded_as_error(workspace: Path) -> None:
+    """When compare wrote its result before exiting 2, it is an error, never a verdict."""
+    written = workspace / RESULTS / "results" / "compare.json"
+    if written.exists():
+        assert json.loads(written.read_text(encoding="utf-8"))["verdict"] == "error"
+
+
 @pytest.mark.parametrize("case", bad_input_params(METRICS_CASES, "compare"))
 def test_bad_metrics_file(case: BadInput, tmp_path: Path) -> None:
-    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git",))
+    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git", RESULTS))
+    assert_recorded_as_error(tmp_path / "workspace")
 
 
 @pytest.mark.parametrize("case", bad_input_params(PREDICTION_CASES, "compare"))
 def test_bad_predictions_file(case: BadInput, tmp_path: Path) -> None:
-    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git",))
+    check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git", RESULTS))
+    assert_recorded_as_error(tmp_path / "workspace")

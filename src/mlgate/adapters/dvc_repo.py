@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate.adapters import git
+from mlgate.adapters import dvc_outputs, git
+from mlgate.adapters.dvc_outputs import DvcReadError, OutputReader, Record
+from mlgate.compare.datagroups import Pipeline, groups
 from mlgate.compare.diff import metrics_values, params_values
 from mlgate.errors import InputError
 
 WORKSPACE = "workspace"
 PROJECT_FILE = "dvc.yaml"
-LOCK_FILE = "dvc.lock"
-DVC_FILE_SUFFIX = ".dvc"
+LOCK_FILE = dvc_outputs.LOCK_FILE
+DVC_FILE_SUFFIX = dvc_outputs.DVC_FILE_SUFFIX
 DEFAULT_PARAMS_FILE = "params.yaml"
 
 
@@ -102,6 +104,10 @@ class Project:
     git_root: Path
     root: Path
     is_dvc: bool
+    outputs: OutputReader = field(init=False, repr=False, compare=False)  # DVC opened once, on first use
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outputs", OutputReader(self.root))
 
     @property
     def prefix(self) -> str:
@@ -174,7 +180,8 @@ class Declared:
 
     metrics: tuple[str, ...] = ()
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    cached_outs: frozenset[str] = frozenset()  # outs DVC caches (not in git): read through DVC
+    plots: tuple[str, ...] = ()  # plot files, from stages and from top-level plot definitions
+    outs: tuple[str, ...] = ()  # stage outputs that are neither metrics nor plots
     templated: bool = False  # uses ${...}, foreach or matrix: only DVC itself can resolve it
 
 
@@ -188,6 +195,17 @@ def _entries(items: Any) -> Iterable[tuple[str, Mapping[str, Any]]]:
                 yield str(path), options if isinstance(options, Mapping) else {}
 
 
+def _plot_files(items: Any) -> Iterable[str]:
+    """Files of top-level `plots:`: a path, or a definition whose `y` maps files to columns (else its id is
+    the file, as in DVC)."""
+    for name, options in _entries(items):
+        y = options.get("y")
+        if isinstance(y, Mapping):
+            yield from (str(path) for path in y)
+        else:
+            yield name
+
+
 def _join(directory: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(directory, path))
 
@@ -195,7 +213,8 @@ def _join(directory: str, path: str) -> str:
 def _declared(documents: Mapping[str, Any]) -> Declared:
     """Merge dvc.yaml documents keyed by their file path, following DVC's rules for params."""
     metrics: list[str] = []
-    cached: set[str] = set()
+    plots: list[str] = []
+    outs: list[str] = []
     keys: dict[str, list[str]] = {}
     whole: set[str] = set()
     templated = False
@@ -205,6 +224,7 @@ def _declared(documents: Mapping[str, Any]) -> Declared:
         directory = posixpath.dirname(dvc_yaml)
         templated |= "${" in json.dumps(document, default=str)
         metrics.extend(_join(directory, path) for path, _ in _entries(document.get("metrics")))
+        plots.extend(_join(directory, path) for path in _plot_files(document.get("plots")))
         whole.update(_join(directory, path) for path, _ in _entries(document.get("params")))
         for stage in (document.get("stages") or {}).values():
             if not isinstance(stage, Mapping):
@@ -212,11 +232,8 @@ def _declared(documents: Mapping[str, Any]) -> Declared:
             templated |= "foreach" in stage or "matrix" in stage
             wdir = _join(directory, str(stage.get("wdir", ".")))
             for kind in ("outs", "metrics", "plots"):
-                for path, options in _entries(stage.get(kind)):
-                    if kind == "metrics":
-                        metrics.append(_join(wdir, path))
-                    if options.get("cache", True) and kind != "plots":
-                        cached.add(_join(wdir, path))
+                for path, _ in _entries(stage.get(kind)):
+                    {"outs": outs, "metrics": metrics, "plots": plots}[kind].append(_join(wdir, path))
             for item in stage.get("params") or ():
                 if isinstance(item, str):  # a key of the default params file
                     keys.setdefault(_join(wdir, DEFAULT_PARAMS_FILE), []).append(item)
@@ -228,7 +245,8 @@ def _declared(documents: Mapping[str, Any]) -> Declared:
                         else:
                             whole.add(target)
     params = {path: () if path in whole else tuple(dict.fromkeys(keys.get(path, ()))) for path in {*keys, *whole}}
-    return Declared(tuple(dict.fromkeys(metrics)), params, frozenset(cached), templated)
+    unique = dict.fromkeys
+    return Declared(tuple(unique(metrics)), params, tuple(unique(plots)), tuple(unique(outs)), templated)
 
 
 def _select(document: Any, key_paths: Sequence[str]) -> Any:
@@ -259,9 +277,26 @@ class Snapshot:
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     data_versions: dict[str, str] = field(default_factory=dict)
+    data_groups: dict[str, str] = field(default_factory=dict)  # path -> data | code | models/outputs | metrics …
     errors: dict[str, FileFormatError] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # metrics files declared but absent here
     metrics_files: list[str] = field(default_factory=list)
+
+    def unreadable(self, side: str) -> InputError | None:
+        """The first declared file that could not be read, as the error that stops the comparison: a base
+        whose metrics cannot be read is not "no baseline", and a head's is not "missing"."""
+        if not self.errors:
+            return None
+        error = next(iter(self.errors.values()))
+        if self.rev == WORKSPACE:  # the file on disk: its name says where
+            return InputError(error.reason, file=error.path, line=error.line)
+        hint = (
+            ""
+            if "DVC-tracked" in error.reason
+            else "; fix it there" + (" or compare with another commit (--base)" if side == "base" else "")
+        )
+        message = f"{error.reason} (at {side} commit {self.rev[:12]}){hint}"
+        return InputError(message, file=error.path, line=error.line)
 
 
 def _dvc_documents(tree: Tree) -> dict[str, Any]:
@@ -281,31 +316,23 @@ def _parse_all(contents: Mapping[str, bytes | None]) -> dict[str, Any]:
     return parsed
 
 
-def _hash_of(entry: Mapping[str, Any]) -> str | None:
-    for key in ("md5", "etag", "checksum"):
-        if entry.get(key):
-            return str(entry[key])
-    return None
-
-
-def _data_versions(tree: Tree) -> dict[str, str]:
-    """Content hashes of every dep and out DVC recorded: dvc.lock stages and `dvc add`-ed *.dvc files."""
+def _records(tree: Tree) -> list[Record]:
+    """Every dep and out DVC recorded at this revision: dvc.lock stages (schema 1 or 2) and *.dvc files."""
     names = [p for p in tree.files() if posixpath.basename(p) == LOCK_FILE or p.endswith(DVC_FILE_SUFFIX)]
-    versions: dict[str, str] = {}
-    for path, document in _parse_all(tree.read(names)).items():
-        if not isinstance(document, Mapping):
-            continue
-        directory = posixpath.dirname(path)
-        if path.endswith(DVC_FILE_SUFFIX):
-            groups = [document.get("outs"), document.get("deps")]
-        else:
-            stages = document.get("stages") or {}
-            groups = [s.get(k) for s in stages.values() if isinstance(s, Mapping) for k in ("deps", "outs")]
-        for group in groups:
-            for entry in group or ():
-                if isinstance(entry, Mapping) and "path" in entry and (digest := _hash_of(entry)):
-                    versions[_join(directory, str(entry["path"]))] = digest
-    return versions
+    return dvc_outputs.records(_parse_all(tree.read(names)))
+
+
+def _version(
+    snapshot: Snapshot, records: Sequence[Record], metrics_and_plots: Sequence[str], outs: Sequence[str] = ()
+) -> None:
+    """The content hash of every dep and out DVC recorded, and what each of them is (data, code, …)."""
+    snapshot.data_versions = {record.path: record.digest for record in records if record.digest}
+    pipeline = Pipeline(
+        metrics_and_plots=tuple(metrics_and_plots),
+        produced=frozenset(outs) | {r.path for r in records if r.kind == "out" and r.stage is not None},
+        consumed=frozenset(r.path for r in records if r.kind == "dep"),
+    )
+    snapshot.data_groups = groups(pipeline, snapshot.data_versions)
 
 
 def _expand(tree: Tree, paths: Sequence[str]) -> list[str]:
@@ -319,60 +346,84 @@ def _expand(tree: Tree, paths: Sequence[str]) -> list[str]:
     return expanded
 
 
-def read_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str] = ()) -> Snapshot:
-    """Everything compare needs at `rev` (None: the workspace); `metrics_files` overrides what dvc.yaml declares."""
+def _named_metrics(data: bytes, path: str) -> dict[str, Any]:
+    """A metrics file a user named (dvc.yaml, metrics.files): it must hold an object of metrics."""
+    document = parse_document(data, path)
+    if not isinstance(document, Mapping):
+        shown = "nothing (it is empty)" if document is None else f"a {type(document).__name__}"
+        raise FileFormatError(path, f"holds {shown}, not an object of metric names and values")
+    if not document:
+        raise FileFormatError(path, "holds no metrics (an empty object)")
+    return metrics_values(document)
+
+
+def _metrics(data: bytes, path: str, named: bool) -> dict[str, Any]:
+    try:
+        return _named_metrics(data, path) if named else metrics_values(parse_document(data, path))
+    except RecursionError:
+        raise FileFormatError(path, "nests too deeply to be a metrics file") from None
+
+
+def _fetch(project: Project, rev: str | None, path: str, outs: Sequence[Record]) -> bytes | None:
+    """`path` from DVC when an output DVC recorded at `rev` holds it; None when DVC does not track it."""
+    out = dvc_outputs.holder(outs, path)
+    return project.outputs.read(rev, path, out) if out is not None else None
+
+
+def read_snapshot(
+    project: Project, rev: str | None, metrics_files: Sequence[str] = (), *, from_dvc: bool = True
+) -> Snapshot:
+    """Everything compare needs at `rev` (None: the workspace); `metrics_files` overrides what dvc.yaml declares.
+
+    Files DVC tracks instead of git come from the DVC cache or remote (`from_dvc`; for the workspace, only the
+    files missing on disk). A file that cannot be read is listed in `errors`, one that is truly absent (in
+    neither git nor any output DVC recorded) in `missing`.
+    """
     tree = Tree(project, rev)
     declared = _declared(_dvc_documents(tree)) if project.is_dvc else Declared()
     if declared.templated:  # only DVC can resolve ${...}, foreach and matrix
         return _dvc_snapshot(project, rev, metrics_files)
     snapshot = Snapshot(rev=tree.name)
-    files = _expand(tree, list(metrics_files) or list(declared.metrics))
+    records = _records(tree) if project.is_dvc else []
+    outs = [record for record in records if record.kind == "out"] if from_dvc else []
+    named = list(metrics_files) or list(declared.metrics)
+    files = _expand(tree, named)
     snapshot.metrics_files = files
     params_files = dict(declared.params)
     if project.is_dvc and DEFAULT_PARAMS_FILE in tree.files():
         params_files[DEFAULT_PARAMS_FILE] = ()  # DVC always shows the whole default params file
     contents = tree.read([*files, *params_files])
-    for path in files:
-        data = contents[path]
-        if data is None and rev is not None and path in declared.cached_outs:
-            data = read_through_dvc(project, rev, path)
-        if data is None:
-            snapshot.missing.append(path)
-            continue
+    for path in [*files, *params_files]:
         try:
-            snapshot.metrics[path] = metrics_values(parse_document(data, path))
+            data = contents[path]
+            if data is None and rev is None and (project.root / path).is_dir():
+                raise FileFormatError(path, "is a folder holding no files, not a metrics or params file")
+            if data is None:
+                data = _fetch(project, rev, path, outs)
+            if data is None:
+                if path in files:
+                    snapshot.missing.append(path)
+                continue
+            if path in files:
+                snapshot.metrics[path] = _metrics(data, path, path in named)
+            else:
+                snapshot.params[path] = params_values(_select(parse_document(data, path), params_files[path]))
         except FileFormatError as exc:
             snapshot.errors[path] = exc
-    for path, keys in params_files.items():
-        data = contents[path]
-        if data is None:
-            continue
-        try:
-            snapshot.params[path] = params_values(_select(parse_document(data, path), keys))
-        except FileFormatError as exc:
-            snapshot.errors[path] = exc
-    if project.is_dvc:
-        snapshot.data_versions = _data_versions(tree)
+        except DvcReadError as exc:
+            snapshot.errors[path] = FileFormatError(path, exc.reason)
+    _version(snapshot, records, (*declared.metrics, *declared.plots, *named), declared.outs)
     return snapshot
 
 
 def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
-    """One file at `rev` (None: workspace): from git, else from DVC's cache/remote when DVC tracks it there."""
-    data = Tree(project, rev).read([path])[path]
-    if data is None and rev is not None and project.is_dvc:
-        data = read_through_dvc(project, rev, path)
+    """One file at `rev` (None: workspace): from git (or disk), else from DVC's cache or remote when an output
+    DVC recorded there holds it; None when neither has it. DvcReadError when DVC tracks it but cannot read it."""
+    tree = Tree(project, rev)
+    data = tree.read([path])[path]
+    if data is None and project.is_dvc:
+        data = _fetch(project, rev, path, [r for r in _records(tree) if r.kind == "out"])
     return data
-
-
-def read_through_dvc(project: Project, rev: str, path: str) -> bytes | None:
-    """A file DVC caches rather than commits, at `rev`, through DVC's filesystem (local cache or remote)."""
-    import dvc.api
-    from dvc.exceptions import DvcException
-
-    try:
-        return dvc.api.read(path, repo=str(project.root), rev=rev, mode="rb")
-    except (DvcException, FileNotFoundError, OSError):
-        return None
 
 
 def _dvc_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str]) -> Snapshot:
@@ -396,7 +447,7 @@ def _dvc_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str
                 else:
                     target[relative] = convert(entry.get("data"))
     snapshot.metrics_files = list(snapshot.metrics)
-    snapshot.data_versions = _data_versions(Tree(project, rev))
+    _version(snapshot, _records(Tree(project, rev)), tuple(snapshot.metrics))
     return snapshot
 
 
@@ -405,27 +456,29 @@ def read_history(
 ) -> list[tuple[git.Commit, dict[str, dict[str, Any]]]]:
     """Metrics at each of the last `limit` commits from `rev` that changed them, oldest first.
 
-    Committed metrics files are read in one batch; DVC-cached ones are found through dvc.lock changes and read
-    through DVC.
+    Committed metrics files are read in one batch; DVC-tracked ones are found through dvc.lock and *.dvc
+    changes and read through DVC. A point that cannot be read is left empty: a trend is evidence, not a gate.
     """
     if limit <= 0 or not metrics_files:
         return []
     listed = set(Tree(project, rev).files())
     in_git = [p for p in metrics_files if p in listed]
-    cached = [p for p in metrics_files if p not in in_git]
-    watched = [project.prefix + p for p in in_git] + ([project.prefix + LOCK_FILE] if cached else [])
+    tracked = [p for p in metrics_files if p not in in_git]
+    records = [p for p in listed if posixpath.basename(p) == LOCK_FILE or p.endswith(DVC_FILE_SUFFIX)]
+    watched = [project.prefix + p for p in in_git + (records if tracked else [])]
     commits = git.log_touching(project.git_root, rev, watched, limit)
     blobs = git.read_blobs(project.git_root, [(c.sha, project.prefix + p) for c in commits for p in in_git])
     history = []
     for commit in reversed(commits):
+        outs = [r for r in _records(Tree(project, commit.sha)) if r.kind == "out"] if tracked else []
         values: dict[str, dict[str, Any]] = {}
         for path in metrics_files:
-            data = blobs.get((commit.sha, project.prefix + path))
-            if data is None and path in cached:
-                data = read_through_dvc(project, commit.sha, path)
             try:
-                values[path] = metrics_values(parse_document(data, path)) if data is not None else {}
-            except FileFormatError:
-                values[path] = {}  # one broken historical file must not hide the rest of the trend
+                data = blobs.get((commit.sha, project.prefix + path))
+                if data is None and path in tracked:
+                    data = _fetch(project, commit.sha, path, outs)
+                values[path] = _metrics(data, path, False) if data is not None else {}
+            except (FileFormatError, DvcReadError):
+                values[path] = {}  # one unreadable historical file must not hide the rest of the trend
         history.append((commit, values))
     return history

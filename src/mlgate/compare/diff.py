@@ -104,6 +104,7 @@ class DataDiff:
     path: str
     old: str | None  # content hash at base
     new: str | None  # content hash at head
+    group: str | None = None  # data | code | models/outputs | metrics & plots (mlgate.compare.datagroups)
 
     @property
     def status(self) -> str:
@@ -112,8 +113,11 @@ class DataDiff:
         return "added" if self.old is None else "removed" if self.new is None else "modified"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "old": self.old, "new": self.new, "status": self.status}
+        return {"path": self.path, "old": self.old, "new": self.new, "status": self.status, "group": self.group}
 
 
-def diff_data_versions(old: Mapping[str, str], new: Mapping[str, str]) -> list[DataDiff]:
-    return [DataDiff(path, old.get(path), new.get(path)) for path in sorted(set(old) | set(new))]
+def diff_data_versions(
+    old: Mapping[str, str], new: Mapping[str, str], groups: Mapping[str, str] | None = None
+) -> list[DataDiff]:
+    groups = groups or {}
+    return [DataDiff(path, old.get(path), new.get(path), groups.get(path)) for path in sorted(set(old) | set(new))]

@@ -8,18 +8,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mlgate.compare import names
 from mlgate.compare.diff import FileValues, finite_number
 from mlgate.compare.policy import Measured, RuleResult, evaluate_rule
 from mlgate.compare.predictions import PredictionsFile, pair
 from mlgate.compare.stats import (
+    METRICS,
     Interval,
     Predictions,
     StatsError,
-    metric_kind,
     paired_interval,
     unpaired_interval,
 )
 from mlgate.config.model import GateRule, Significance
+from mlgate.errors import InputError
 
 
 class AmbiguousMetric(ValueError):
@@ -78,20 +80,35 @@ def significance_of(
     sides: PredictionSides,
     significance: Significance,
     pairs: tuple[Predictions, Predictions] | None,
+    split: str = "test",
 ) -> tuple[Interval | None, str | None]:
-    """The bootstrap interval (and McNemar test) of the rule's metric, when the predictions allow one."""
-    kind = metric_kind(measured.key or rule.metric)
-    if kind is None or sides.head is None:
-        return None, None
+    """The bootstrap interval (and McNemar test) of the rule's metric, or why there is none."""
+    name = names.parse(measured.key or rule.metric, METRICS)
+    if name.kind is None:
+        return None, name.why_not
+    if sides.head is None:
+        return None, "no predictions file (metrics.predictions) to test it"
+    if not names.split_matches(name, split):
+        return None, f"it is of split '{name.split}' and the predictions are of '{split}' (metrics.predictions_split)"
     options = {"alpha": significance.alpha, "resamples": significance.resamples, "seed": significance.seed}
     try:
         if pairs is not None:
-            return paired_interval(kind, pairs[0], pairs[1], **options), None
+            return paired_interval(name.kind, pairs[0], pairs[1], **options), None
         base_predictions = sides.base.predictions if sides.base is not None else None
         base_value = finite_number(measured.base)
-        return unpaired_interval(kind, base_predictions, sides.head.predictions, base_value=base_value, **options), None
+        head = sides.head.predictions
+        return unpaired_interval(name.kind, base_predictions, head, base_value=base_value, **options), None
     except StatsError as exc:
-        return None, f"{rule.metric}: no significance test ({exc})"
+        return None, str(exc)
+
+
+def _require_number(measured: Measured, metric: str) -> None:
+    """A gated metric at head must be a finite number: text, a boolean, NaN or infinity is an input error."""
+    if measured.head_present and finite_number(measured.head) is None:
+        raise InputError(
+            f"{metric} is {measured.head!r} at head, not a finite number: a gated metric must be one",
+            file=measured.file,
+        )
 
 
 def evaluate_gate(
@@ -101,6 +118,8 @@ def evaluate_gate(
     sides: PredictionSides,
     significance: Significance,
     base_note: str | None = None,
+    *,
+    split: str = "test",
 ) -> GateOutcome:
     pairs = pair(sides.base, sides.head) if sides.base is not None and sides.head is not None else None
     outcome = GateOutcome(notes=list(sides.notes), paired=pairs is not None)
@@ -108,8 +127,9 @@ def evaluate_gate(
         outcome.notes.append("base and head predictions hold different rows: intervals are unpaired")
     for rule in rules:
         measured = measure(rule, base, head, base_note)
-        interval, note = significance_of(rule, measured, sides, significance, pairs)
-        if note:
-            outcome.notes.append(note)
-        outcome.results.append(evaluate_rule(rule, measured, interval))
+        _require_number(measured, rule.metric)
+        interval, untested = significance_of(rule, measured, sides, significance, pairs, split)
+        if untested and sides.head is not None and names.parse(rule.metric, METRICS).kind is not None:
+            outcome.notes.append(f"{rule.metric}: no significance test ({untested})")
+        outcome.results.append(evaluate_rule(rule, measured, interval, untested))
     return outcome

@@ -44,6 +44,7 @@ class RuleResult:
     outcome: str  # pass | warn | fail
     reason: str
     interval: Interval | None = None
+    untested: str | None = None  # why no significance test was run, when none was
 
     @property
     def delta(self) -> float | None:
@@ -72,6 +73,7 @@ class RuleResult:
             "outcome": self.outcome,
             "reason": self.reason,
             "significance": self.interval.to_dict() if self.interval is not None else None,
+            "untested": self.untested,
         }
 
 
@@ -96,7 +98,9 @@ def _significance_note(interval: Interval) -> str:
     return f"{interval.test} p={interval.p_value:.3g}, {bounds}"
 
 
-def _judge(rule: GateRule, measured: Measured, interval: Interval | None) -> tuple[str, bool, str]:
+def _judge(
+    rule: GateRule, measured: Measured, interval: Interval | None, untested: str | None
+) -> tuple[str, bool, str]:
     """(status, failed, reason) of one rule before `required` is applied."""
     name = rule.metric
     where = f" ({measured.file})" if measured.file else ""
@@ -126,19 +130,23 @@ def _judge(rule: GateRule, measured: Measured, interval: Interval | None) -> tup
     if worsening <= allowed + FLOAT_SLACK:
         return "within tolerance", False, movement
     if interval is None or not rule.require_significance:
-        why = "significance not required" if not rule.require_significance else "no predictions to test"
+        why = "significance not required" if not rule.require_significance else "no significance test"
+        if rule.require_significance and untested:
+            why += f": {untested}"
         return "regressed", True, f"{movement}; {why}"
     if _worse_and_significant(rule, interval):
         return "regressed", True, f"{movement}; significant: {_significance_note(interval)}"
     return "within noise", False, f"{movement}; not significant: {_significance_note(interval)}"
 
 
-def evaluate_rule(rule: GateRule, measured: Measured, interval: Interval | None = None) -> RuleResult:
-    status, failed, reason = _judge(rule, measured, interval)
+def evaluate_rule(
+    rule: GateRule, measured: Measured, interval: Interval | None = None, untested: str | None = None
+) -> RuleResult:
+    status, failed, reason = _judge(rule, measured, interval, untested)
     outcome = PASS if not failed else FAIL if rule.required else WARN
     if failed and not rule.required:
         reason += " (advisory rule)"
-    return RuleResult(rule, measured, status, outcome, reason, interval)
+    return RuleResult(rule, measured, status, outcome, reason, interval, untested if interval is None else None)
 
 
 def gate_verdict(results: list[RuleResult]) -> str:
@@ -146,10 +154,10 @@ def gate_verdict(results: list[RuleResult]) -> str:
     return FAIL if FAIL in outcomes else WARN if WARN in outcomes else PASS
 
 
-def summarize(results: list[RuleResult], *, baseline: bool) -> str:
+def summarize(results: list[RuleResult], *, baseline: bool, note: str | None = None) -> str:
     """One line saying why (the verdict itself is said beside it): what failed or warned first, else how many
-    rules passed."""
-    lead = "" if baseline else "no baseline; "
+    rules passed; without a baseline it starts by saying so, and why (`note`)."""
+    lead = "" if baseline else f"no baseline ({note}); " if note else "no baseline; "
     if not results:
         return f"{lead}no gate rules in mlgate.yml (metrics.gate)"
     flagged = [r for r in results if r.outcome != PASS]

@@ -72,6 +72,12 @@ def parse_predictions(data: bytes, path: str) -> PredictionsFile:
             raise PredictionsError(f"{path}: column '{column}' is empty in data row {row + 1}")
     if SCORE in names and not pa.types.is_integer(table[SCORE].type) and not pa.types.is_floating(table[SCORE].type):
         raise PredictionsError(f"{path}: column '{SCORE}' must hold numbers (probabilities)")
+    if SCORE in names and pa.types.is_floating(table[SCORE].type):
+        finite = pc.is_finite(table[SCORE])
+        if not pc.all(finite).as_py():
+            row = pc.index(finite, False).as_py()
+            value = table[SCORE][row].as_py()
+            raise PredictionsError(f"{path}: column '{SCORE}' holds {value} in data row {row + 1}, not a probability")
     id_column = next((c for c in ID_COLUMNS if c in names), None)
     ids = table[id_column].to_numpy() if id_column else None
     if ids is not None and len(np.unique(ids)) != len(ids):

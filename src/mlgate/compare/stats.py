@@ -22,27 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlgate.compare import names
+
 if TYPE_CHECKING:
     import numpy as np
 
-LABEL_METRICS = ("accuracy", "precision", "recall", "f1")
-SCORE_METRICS = ("roc_auc", "log_loss")
+LABEL_METRICS = ("accuracy", "precision", "recall", "f1", "balanced_accuracy", "mcc")
+SCORE_METRICS = ("roc_auc", "average_precision", "log_loss")
 REGRESSION_METRICS = ("mae", "rmse", "r2")
 METRICS = LABEL_METRICS + SCORE_METRICS + REGRESSION_METRICS
-ALIASES = {
-    "acc": "accuracy",
-    "f1_score": "f1",
-    "auc": "roc_auc",
-    "roc-auc": "roc_auc",
-    "rocauc": "roc_auc",
-    "roc_auc_score": "roc_auc",
-    "logloss": "log_loss",
-    "cross_entropy": "log_loss",
-    "mean_absolute_error": "mae",
-    "root_mean_squared_error": "rmse",
-    "r2_score": "r2",
-    "r_squared": "r2",
-}
 # Counts are drawn from the multinomial directly when there are few cells, each of many rows (one binomial
 # draw per cell costs about as much as drawing several row indices); otherwise row indices are drawn.
 MULTINOMIAL_MAX_CELLS = 4096
@@ -52,10 +40,9 @@ BLOCK_ELEMENTS = 1 << 20
 
 
 def metric_kind(name: str) -> str | None:
-    """The metric a (possibly nested, dotted) metrics key names, if we can recompute it from predictions."""
-    leaf = name.rsplit(".", 1)[-1].rsplit(":", 1)[-1].strip().lower()
-    leaf = ALIASES.get(leaf, leaf)
-    return leaf if leaf in METRICS else None
+    """The metric a (possibly nested, dotted) metrics key names by any of its parts, if we can recompute it
+    from predictions (mlgate.compare.names)."""
+    return names.parse(name, METRICS).kind
 
 
 @dataclass(frozen=True)
@@ -246,6 +233,15 @@ def _label_scorer(metric: str, truth: np.ndarray, pred: np.ndarray, k: int, posi
         if metric == "accuracy":
             return tp.sum(axis=1) / total
         predicted, actual = confusion.sum(axis=1), confusion.sum(axis=2)
+        if metric == "balanced_accuracy":  # mean recall over the classes present in y_true, as scikit-learn
+            present = actual > 0
+            return _ratio(tp, actual).sum(axis=1, where=present) / present.sum(axis=1)
+        if metric == "mcc":  # scikit-learn's multiclass matthews_corrcoef from the confusion matrix; 0 if undefined
+            covariance = tp.sum(axis=1) * total - np.einsum("ij,ij->i", actual, predicted)
+            spread = (total**2 - np.einsum("ij,ij->i", predicted, predicted)) * (
+                total**2 - np.einsum("ij,ij->i", actual, actual)
+            )
+            return _ratio(covariance, np.sqrt(spread))
         if metric == "precision":
             per_class = _ratio(tp, predicted)
         elif metric == "recall":
@@ -321,6 +317,27 @@ def _auc_scorer(truth: np.ndarray, score_values: np.ndarray) -> Scorer:
     return score
 
 
+def _average_precision_scorer(truth: np.ndarray, score_values: np.ndarray) -> Scorer:
+    """scikit-learn's average_precision_score, sum over distinct thresholds (descending) of the recall gained
+    times the precision there, from resampled counts: one sort of the scores, cumulative sums per resample."""
+    import numpy as np
+
+    order = np.argsort(-score_values, kind="stable")
+    sorted_scores = score_values[order]
+    positive = (truth[order] == 1).astype(np.float64)
+    ends = np.r_[np.flatnonzero(sorted_scores[1:] != sorted_scores[:-1]), len(order) - 1]
+
+    def score(counts: np.ndarray) -> np.ndarray:
+        weights = np.take(counts, order, axis=1).astype(np.float64)
+        true_positives = np.cumsum(weights * positive, axis=1)[:, ends]
+        predicted = np.cumsum(weights, axis=1)[:, ends]
+        gained = np.diff(true_positives, axis=1, prepend=0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (gained * _ratio(true_positives, predicted)).sum(axis=1) / true_positives[:, -1]
+
+    return score
+
+
 def _mean_scorer(per_row: np.ndarray, finish: Callable[[np.ndarray], np.ndarray] = lambda v: v) -> Scorer:
     def score(counts: np.ndarray) -> np.ndarray:
         return finish(counts @ per_row / counts.sum(axis=1))
@@ -365,6 +382,9 @@ def _continuous_scorer(metric: str, preds: Predictions) -> Scorer:
 
     if metric == "roc_auc":
         return _auc_scorer(_binary_truth(preds, metric), _require(preds, "y_score", metric).astype(np.float64))
+    if metric == "average_precision":
+        scores = _require(preds, "y_score", metric).astype(np.float64)
+        return _average_precision_scorer(_binary_truth(preds, metric), scores)
     if metric == "log_loss":
         truth = _binary_truth(preds, metric)
         eps = np.finfo(np.float64).eps

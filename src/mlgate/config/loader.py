@@ -82,6 +82,7 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
         metrics=MetricsConfig(
             files=tuple(m.get("files", ())),
             predictions=m.get("predictions"),
+            predictions_split=m.get("predictions_split", MetricsConfig.predictions_split),
             history=m.get("history", MetricsConfig.history),
             gate=_gate_rules(base, m.get("gate", {})),
             significance=Significance(**significance),

@@ -60,6 +60,7 @@ class Significance:
 class MetricsConfig:
     files: tuple[str, ...] = ()  # empty: what dvc.yaml declares
     predictions: str | None = None
+    predictions_split: str = "test"  # the split the predictions are of: only rules naming it (or none) are tested
     history: int = 20
     gate: tuple[GateRule, ...] = ()
     significance: Significance = field(default_factory=Significance)

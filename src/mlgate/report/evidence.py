@@ -91,6 +91,7 @@ class Change:
     name: str
     base: str | None
     head: str | None
+    group: str | None = None  # data versions: data | code | models/outputs | metrics & plots
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def changes(value: Any) -> list[Change]:
         name = as_text(first(item, "key", "path"))
         base, head = as_text(item.get("old")), as_text(item.get("new"))
         if name is not None and base != head and item.get("changed") is not False:
-            rows.append(Change(name, base, head))
+            rows.append(Change(name, base, head, as_text(item.get("group"))))
     return rows
 
 

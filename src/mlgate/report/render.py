@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mlgate import __version__
+from mlgate.compare.datagroups import DATA, GROUPS
 from mlgate.report import charts, evidence, headline, plots, timeline, wording
 from mlgate.report.fit import Fitted, Section, fit, github_length
 from mlgate.report.headline import ICONS
@@ -202,10 +203,19 @@ def changes_section(results: Sequence[StepResult]) -> Section | None:
                 continue
             if key == "params":
                 lines.append(f"**{title}:** {_change_line(rows)}.")
-            else:
-                lines.append(f"**{title}:** {_named([row.name for row in rows])} changed.")
-            cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in rows]
-            folds.append(details(f"{what} changes ({len(cells)})", table([what, "base", "head"], cells)))
+                cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in rows]
+                folds.append(details(f"{what} changes ({len(cells)})", table([what, "base", "head"], cells)))
+                continue
+            grouped = {group: [row for row in rows if (row.group or DATA) == group] for group in GROUPS}
+            for group, members in grouped.items():
+                if members:
+                    lines.append(f"**{group.capitalize()}:** {_named([row.name for row in members])} changed.")
+            cells = [
+                [text(group), code(row.name), code(row.base or DASH), code(row.head or DASH)]
+                for group, members in grouped.items()
+                for row in members
+            ]
+            folds.append(details(f"{what} changes ({len(cells)})", table(["kind", what, "base", "head"], cells)))
         if lines:
             body = "  \n".join(lines) + "\n\n" + "\n\n".join(folds)
             blocks.append(f"{_heading(result, 'What changed')}\n\n{body}")

@@ -15,19 +15,27 @@ from mlgate.steps.base import Project, guarded
 def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | None) -> Any:
     """Parsed predictions at head and base; a missing or broken head file is an input error."""
     from mlgate.adapters import dvc_repo
+    from mlgate.adapters.dvc_outputs import DvcReadError
     from mlgate.compare.gate import PredictionSides
     from mlgate.compare.predictions import PredictionsError, parse_predictions
 
     if path is None:
         return PredictionSides()
-    head_data = dvc_repo.read_file(project, head_rev, path)
+    try:
+        head_data = dvc_repo.read_file(project, head_rev, path)
+    except DvcReadError as exc:
+        raise InputError(f"{exc.reason} (metrics.predictions, at head)", file=path) from None
     if head_data is None:
         raise InputError("predictions file does not exist at head (metrics.predictions)", file=path)
     try:
         head = parse_predictions(head_data, path)
     except PredictionsError as exc:
         raise InputError(str(exc).removeprefix(f"{path}: "), file=path) from None
-    base_data = dvc_repo.read_file(project, base_sha, path)
+    try:
+        base_data = dvc_repo.read_file(project, base_sha, path)
+    except DvcReadError as exc:
+        note = f"base predictions unreadable ({exc.reason}): intervals are of head alone"
+        return PredictionSides(head, None, (note,))
     if base_data is None:
         return PredictionSides(head, None, (f"the base has no {path}: intervals are of head alone",))
     try:
@@ -102,30 +110,42 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     base_snap = dvc_repo.read_snapshot(repo, chosen.sha, files)
     head_snap = dvc_repo.read_snapshot(repo, head_rev, files)
     commits = {"base": chosen.sha, "head": head_sha}
-    if head_snap.errors:
-        error = next(iter(head_snap.errors.values()))
-        message = f"{error.path} at head {error.reason}"
+
+    def failed(error: InputError) -> StepResult:
+        """Compare's verdict `error`, with where it stopped, so the report says why the gate did not run."""
         evidence = {"base_source": chosen.how}
-        failure = InputError(error.reason, file=error.path, line=error.line)
-        return project.record(StepResult("compare", "error", message, commits, evidence, error=failure))
+        return project.record(StepResult("compare", "error", str(error), commits, evidence, error=error))
+
+    for side, snapshot in (("head", head_snap), ("base", base_snap)):
+        if (error := snapshot.unreadable(side)) is not None:
+            return failed(error)
 
     baseline = bool(base_snap.metrics)
     base_note = None
     if not baseline:
-        broken = ", ".join(f"{p} ({e.reason})" for p, e in base_snap.errors.items())
-        base_note = f"unreadable at base: {broken}" if broken else "the base commit has no metrics"
+        base_note = f"the base commit {chosen.sha[:12]} has no metrics files"
+        if base_snap.missing:
+            base_note = f"the base commit {chosen.sha[:12]} has no {', '.join(base_snap.missing)}"
     predictions_path = None
     if inputs.predictions is not None:
         predictions_path = repo.relative(Path(inputs.predictions))
     elif cfg.metrics.predictions is not None:
         predictions_path = repo.relative(cfg.resolve(cfg.metrics.predictions))
-    sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
     try:
+        sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
         gate = evaluate_gate(
-            cfg.metrics.gate, base_snap.metrics if baseline else None, head_snap.metrics, sides, significance, base_note
+            cfg.metrics.gate,
+            base_snap.metrics if baseline else None,
+            head_snap.metrics,
+            sides,
+            significance,
+            base_note,
+            split=cfg.metrics.predictions_split,
         )
     except AmbiguousMetric as exc:
-        raise cfg.error(("metrics", "gate", exc.metric), str(exc)) from None
+        return failed(cfg.error(("metrics", "gate", exc.metric), str(exc)))
+    except InputError as exc:
+        return failed(exc)
 
     verdict = gate_verdict(gate.results)
     if git.is_shallow(repo.git_root) and history:
@@ -139,7 +159,10 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         "metrics": [d.to_dict() for d in metric_diffs],
         "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
         "data_versions": [
-            d.to_dict() for d in diff.diff_data_versions(base_snap.data_versions, head_snap.data_versions)
+            d.to_dict()
+            for d in diff.diff_data_versions(
+                base_snap.data_versions, head_snap.data_versions, base_snap.data_groups | head_snap.data_groups
+            )
         ],
         "significance": dataclasses.asdict(significance)
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
@@ -150,7 +173,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     if cfg.report.plots and repo.is_dvc:
         names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
         evidence["plots"] = dvc_plots.collect(repo.root, chosen.sha, head_rev, names, project.results_dir)
-    summary = summarize(gate.results, baseline=baseline)
+    summary = summarize(gate.results, baseline=baseline, note=base_note)
     lines = (
         f"compare: {verdict}: {summary}",
         *(f"  {result.outcome:4}  {result.status:16} {result.reason}" for result in gate.results),

@@ -32,7 +32,7 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
             command, cwd=cfg.root, log_file=project.results_dir / "train.log", tail_lines=inputs.log_tail
         )
     files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
-    snapshot = dvc_repo.read_snapshot(repo, None, files)
+    snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)  # what this run produced, not the cache
 
     problems = []
     if record.exit_code != 0:
