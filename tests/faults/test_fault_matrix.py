@@ -172,12 +172,12 @@ DEPLOY = GitHubCommand(
     name="deploy",
     requests=(
         # The version tag is registered before the deployment is asked for: it stays, as a registered version
-        # that no environment holds; a rerun deploys that same version.
+        # that no environment holds; a rerun deploys that same version. deploy.json records the errored step.
         Request(
             "create deployment",
             "POST",
             r"/repos/octo/demo/deployments",
-            {"deployment": 0, "statuses": "", "stage tag": False, "deploy.json": "absent"},
+            {"deployment": 0, "statuses": "", "stage tag": False, "deploy.json": "error"},
         ),
         # A failed status ends the deployment with an "error" status when GitHub takes that one.
         Request(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,55 +11,11 @@ import click
 
 from mlgate.adapters import gittags
 from mlgate.errors import InputError
+from mlgate.registry import views
 from mlgate.registry.plan import Registration, StageChange, plan_assign, plan_register
 from mlgate.registry.semver import BUMPS
-from mlgate.registry.state import ArtifactState, Event, Registry
+from mlgate.registry.state import ArtifactState, Registry
 from mlgate.registry.tags import is_valid_artifact, is_valid_name
-
-
-def iso(timestamp: int | None) -> str | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def artifact_json(artifact: ArtifactState) -> dict[str, Any]:
-    latest = artifact.latest
-    return {
-        "name": artifact.name,
-        "latest": latest.version if latest else None,
-        "stages": {stage: artifact.current(stage) for stage in artifact.stages},
-        "deprecated": artifact.deprecated,
-        "versions": [
-            {
-                "version": v.version,
-                "commit": v.commit,
-                "registered": v.registered,
-                "active": v.active,
-                "registered_at": iso(v.registered_at),
-                "stages": list(v.stages),
-            }
-            for v in artifact.versions
-        ],
-    }
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "timestamp": iso(event.timestamp),
-        "artifact": event.artifact,
-        "event": event.action.event,
-        "version": event.version,
-        "stage": event.stage,
-        "commit": event.commit,
-        "author": event.author,
-        "author_email": event.author_email,
-        "message": event.message,
-        "tag": event.tag,
-    }
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def _chosen(registry: Registry, name: str | None) -> list[ArtifactState]:
@@ -115,27 +70,12 @@ def show(name: str | None, as_json: bool, repo: Path) -> int:
     """Latest version and the version in each stage (with NAME: every version of it)."""
     artifacts = _chosen(gittags.read_registry(_root(repo)), name)
     if as_json:
-        click.echo(json.dumps({"artifacts": [artifact_json(a) for a in artifacts]}, indent=2))
+        click.echo(json.dumps({"artifacts": [views.artifact_json(a) for a in artifacts]}, indent=2))
         return 0
     if not artifacts:
         click.echo("no model versions registered yet (no GTO tags in this repository)")
         return 0
-    if name is None:
-        stages = sorted({s for a in artifacts for s in a.stages})
-        rows = [["ARTIFACT", "LATEST", *stages]]
-        for a in artifacts:
-            label = f"{a.name} (deprecated)" if a.deprecated else a.name
-            rows.append([label, a.latest.version if a.latest else "-", *[a.current(s) or "-" for s in stages]])
-        click.echo(_table(rows))
-        return 0
-    artifact = artifacts[0]
-    rows = [["VERSION", "COMMIT", "REGISTERED", "STAGES"]]
-    for v in artifact.versions:
-        state = "" if v.active else " (deregistered)"
-        current = [s + ("*" if artifact.current(s) == v.version else "") for s in v.stages]
-        rows.append([v.version + state, v.commit[:7], iso(v.registered_at) or "-", ", ".join(current) or "-"])
-    click.echo(_table(rows))
-    click.echo("* current version of the stage")
+    click.echo(views.stages_table(artifacts) if name is None else views.versions_table(artifacts[0]))
     return 0
 
 
@@ -152,13 +92,9 @@ def history(name: str | None, as_json: bool, ascending: bool, repo: Path) -> int
     if not ascending:
         events.reverse()
     if as_json:
-        click.echo(json.dumps([event_json(e) for e in events], indent=2))
+        click.echo(json.dumps([views.event_json(e) for e in events], indent=2))
         return 0
-    rows = [["TIMESTAMP", "ARTIFACT", "EVENT", "VERSION", "STAGE", "COMMIT", "TAG"]]
-    for e in events:
-        version = e.commit[:7] if e.version == e.commit else e.version or "-"  # unregistered: named by commit
-        rows.append([iso(e.timestamp) or "", e.artifact, e.action.event, version, e.stage or "-", e.commit[:7], e.tag])
-    click.echo(_table(rows) if events else "no registry events")
+    click.echo(views.events_table(events) if events else "no registry events")
     return 0
 
 
