@@ -90,7 +90,11 @@ def test_scheduled_runs_open_then_update_one_pull_request(
     assert body.startswith("## 🔁 mlgate retrain\n\n**Why:** the data drifted: 7 of 32 columns drifted (22%, above ")
     drift, report = body.index("### Drift"), body.index("## ✅ mlgate · retrain: **pass**")
     assert drift < report  # the drift table on top, the full report below it
-    assert "| `mean_area` | ks |" in body and "❌ drifted" in body and "### Metrics: base → head" in body
+    assert (
+        "| `mean_area` | ks |" in body
+        and "❌ drifted" in body
+        and "| metric | base | head | Δ | interval of Δ | rule | verdict |" in body
+    )
     assert "Committed: `dvc.lock`, `eval/predictions.csv`, `metrics.json`." in body
     assert "`raw/fresh.csv`" in body  # changed, left out, and said so
 

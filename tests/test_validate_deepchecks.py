@@ -120,7 +120,8 @@ def test_predictions_that_do_not_match_the_test_rows_are_input_errors(tmp_path: 
     result = run_validate(cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("mlgate: error: predictions.csv: y_true differs from test.csv's 'target' in ")
-    assert not (tmp_path / ".mlgate").exists()
+    recorded = json.loads((tmp_path / ".mlgate" / "results" / "validation.json").read_text())
+    assert recorded["verdict"] == "error"
     (tmp_path / "mlgate.yml").write_text(
         "data:\n  train: train.csv\n  test: test.csv\n  label: target\n  checks:\n    deepchecks: [model_evaluation]\n"
     )
