@@ -15,7 +15,6 @@ from mlgate.drivers.github import GitHubDriver, RetryPolicy
 from mlgate.drivers.local import LocalDriver
 from mlgate.drivers.outbox import Outbox
 from mlgate.drivers.protocol import CommentOutcome, CommentRequest, DriverError, Forbidden
-from mlgate.errors import InputError
 
 if TYPE_CHECKING:
     from github.PullRequest import PullRequest
@@ -148,10 +147,7 @@ class LocalPulls(LocalDriver):
 def make_pull_driver(kind: str, ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> PullDriver:
     if kind == "local":
         return LocalPulls(Outbox())
-    if not token:
-        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     return GitHubPulls(
-        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
+        api_url=ctx.api_url, repository=repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
     )
