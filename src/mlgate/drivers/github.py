@@ -45,12 +45,15 @@ from mlgate.drivers.protocol import (
     Forbidden,
     ReadOnlyToken,
 )
+from mlgate.errors import InputError
 from mlgate.report.fit import CHECK_TEXT_LIMIT
 
 if TYPE_CHECKING:
     from github.CheckRun import CheckRun
     from github.Issue import Issue
     from github.IssueComment import IssueComment
+
+    from mlgate.ghcontext import GitHubContext
 
 T = TypeVar("T")
 ACTIONS_BOT = "github-actions[bot]"
@@ -135,6 +138,21 @@ def classify(exc: Exception, attempt: int, policy: RetryPolicy) -> _Retry | None
     if status == 429 or secondary:
         return _Retry(max(policy.secondary_wait, policy.backoff(attempt)), f"HTTP {status} {kind}", ambiguous=False)
     return None
+
+
+def client_options(ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> dict[str, Any]:
+    """The github driver's settings for this run; an InputError when the token or repository is missing."""
+    if not token:
+        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
+    if not ctx.repository:
+        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    return {
+        "api_url": ctx.api_url,
+        "repository": ctx.repository,
+        "token": token,
+        "policy": RetryPolicy(budget=budget),
+        "timeout": timeout,
+    }
 
 
 def describe(exc: Exception) -> str:
