@@ -47,6 +47,14 @@ class GitHubContext:
             return None
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
 
+    def credentials(self, token: str | None) -> tuple[str, str]:
+        """The repository and token every GitHub driver needs, or one sentence naming what is missing."""
+        if not token:
+            raise InputError("the github driver needs a token: set the token input, --token or GITHUB_TOKEN")
+        if not self.repository:
+            raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+        return self.repository, token
+
 
 def _get(payload: Mapping[str, Any], dotted: str, kind: type, source: Path) -> Any:
     value: Any = payload

@@ -109,6 +109,27 @@ class RetrainConfig:
     drift_share: float | None = None  # None: data.checks.drift.max_drifted_share
 
 
+ROLES = ("read", "triage", "write", "maintain", "admin")  # GitHub's repository roles, least first
+DEFAULT_CHATOPS_PERMISSIONS = {
+    "help": "read",
+    "rerun": "write",
+    "retrain": "write",
+    "deploy": "write",
+    "promote": "write",
+    "rollback": "maintain",
+    "production": "maintain",  # on top, for any command that changes a production environment
+}
+
+
+@dataclass(frozen=True)
+class ChatOpsConfig:
+    permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CHATOPS_PERMISSIONS))
+    production_environments: tuple[str, ...] = ("production",)
+    allow_bots: tuple[str, ...] = ()
+    pr_workflow: str = "mlgate-pr.yml"
+    retrain_workflow: str = "mlgate-retrain.yml"
+
+
 @dataclass(frozen=True)
 class MonitorColumns:
     timestamp: str | None = None
@@ -171,6 +192,7 @@ class Config:
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    chatops: ChatOpsConfig = field(default_factory=ChatOpsConfig)
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
     def error(self, path: KeyPath, message: str) -> InputError:

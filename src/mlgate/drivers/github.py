@@ -45,7 +45,6 @@ from mlgate.drivers.protocol import (
     Forbidden,
     ReadOnlyToken,
 )
-from mlgate.errors import InputError
 from mlgate.report.fit import CHECK_TEXT_LIMIT
 
 if TYPE_CHECKING:
@@ -142,17 +141,9 @@ def classify(exc: Exception, attempt: int, policy: RetryPolicy) -> _Retry | None
 
 def client_options(ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> dict[str, Any]:
     """The github driver's settings for this run; an InputError when the token or repository is missing."""
-    if not token:
-        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
-    return {
-        "api_url": ctx.api_url,
-        "repository": ctx.repository,
-        "token": token,
-        "policy": RetryPolicy(budget=budget),
-        "timeout": timeout,
-    }
+    repository, token = ctx.credentials(token)
+    return {"api_url": ctx.api_url, "repository": repository, "token": token, "policy": RetryPolicy(budget=budget),
+            "timeout": timeout}  # fmt: skip
 
 
 def describe(exc: Exception) -> str:

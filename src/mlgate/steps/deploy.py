@@ -168,12 +168,9 @@ def _deployments(
 ) -> Deployments:
     if kind == "local":
         return LocalDeployments(Outbox(), bundle)
-    if not token:
-        raise InputError("the github driver needs a token (the `token` input, --token or GITHUB_TOKEN)")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     return GitHubDeployments(
-        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
+        api_url=ctx.api_url, repository=repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
     )
 
 

@@ -42,15 +42,12 @@ def _make_driver(
         from mlgate.drivers.outbox import Outbox
 
         return LocalDriver(Outbox())
-    if not token:
-        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     from mlgate.drivers.github import ACTIONS_BOT, GitHubDriver, RetryPolicy
 
     return GitHubDriver(
         api_url=ctx.api_url,
-        repository=ctx.repository,
+        repository=repository,
         token=token,
         comment_authors=authors or (ACTIONS_BOT,),
         policy=RetryPolicy(budget=budget),
