@@ -23,7 +23,7 @@ from mlgate.fsutil import atomic_write_text
 SCHEMA_VERSION = 1
 STEPS = ("validation", "train", "compare", "deploy", "retrain", "monitor")
 # Steps whose result is returned to the caller but is not a document of the bundle (report renders the bundle).
-UNRECORDED_STEPS = ("report",)
+UNRECORDED_STEPS = ("report", "chatops")  # their record is on GitHub (the comment; the reply, reactions)
 VERDICTS = ("pass", "warn", "fail", "error", "skipped")
 DEFAULT_RESULTS_DIR = Path(".mlgate/results")
 # A results file is small; anything far larger is not ours (or is an attack through a fork's artifact).

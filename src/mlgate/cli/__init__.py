@@ -22,6 +22,7 @@ from mlgate.errors import EXIT_USAGE, MlgateError
 # name -> ("module:attribute", one-line help); a command is listed here only once it works. The help line
 # lives here, not in the module, so `mlgate --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "chatops": ("mlgate.cli.chatops:chatops", "Answer a /mlgate comment: permission-checked deploy, promote, ..."),
     "compare": ("mlgate.cli.compare:compare", "Compare with the base commit and apply the metric gate."),
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
     "demo": ("mlgate.cli.demo:demo", "Build a demo repository and run the PR pipeline on two example PRs."),

@@ -64,6 +64,15 @@ def finish(result: StepResult, settings: Settings) -> int:
     return EXIT_GATE_FAILED if result.verdict in ("fail", "error") else EXIT_OK
 
 
+gate_timeout_option = click.option(
+    "--gate-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the commit's mlgate check while it is missing or running.",
+)
+
+
 def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--retry-budget and --api-timeout, for every command that calls the GitHub API (the github driver)."""
     command = click.option(
