@@ -149,35 +149,23 @@ def fetch_ref(root: Path, remote: str, ref: str, into: str) -> str | None:
     sha = remote_ref(root, remote, ref)
     if sha is None:
         return None
-    _run(root, "fetch", "--no-tags", "--quiet", remote, f"+{ref}:{into}")
+    run_git(root, "fetch", "--no-tags", "--quiet", remote, f"+{ref}:{into}")
     return sha
 
 
 def commit_file_onto(
-    root: Path, parent: str | None, path: str, content: bytes, message: str, env: Mapping[str, str]
+    root: Path, parent: str | None, path: str, content: str, message: str, env: Mapping[str, str]
 ) -> str:
-    """A new commit: `parent`'s tree (none: an empty one) with the file `path` set to `content`; nothing of the
-    checkout is read or changed."""
-    blob = git_process_bytes(root, "hash-object", "-w", "--stdin", data=content).strip()
+    """A new commit: `parent`'s tree (none: an empty one) with the text file `path` set to `content`; nothing of
+    the checkout is read or changed."""
+    blob = run_git(root, "hash-object", "-w", "--stdin", stdin=content).strip()
     with tempfile.TemporaryDirectory(prefix="mlgate-index-") as scratch:
         private = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        _run(root, "read-tree", *([parent] if parent else ["--empty"]), env=private)
-        _run(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=private)
-        tree = _run(root, "write-tree", env=private).strip()
-    return _run(
-        root, "commit-tree", tree, *(["-p", parent] if parent else []), "-F", "-", env=env, stdin=message
-    ).strip()
-
-
-def git_process_bytes(root: Path, *args: str, data: bytes) -> str:
-    """git with binary stdin (a blob's exact bytes); its stdout as text."""
-    import subprocess
-
-    result = subprocess.run(["git", *args], cwd=root, input=data, capture_output=True, check=False)
-    if result.returncode != 0:
-        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitCommandError(f"git {args[0]} failed: {lines[-1] if lines else f'exit code {result.returncode}'}")
-    return result.stdout.decode()
+        run_git(root, "read-tree", *([parent] if parent else ["--empty"]), env=private)
+        run_git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=private)
+        tree = run_git(root, "write-tree", env=private).strip()
+    parents = ["-p", parent] if parent else []
+    return run_git(root, "commit-tree", tree, *parents, "-F", "-", env=env, stdin=message).strip()
 
 
 def update_local_ref(root: Path, ref: str, new: str, expected: str | None) -> None:

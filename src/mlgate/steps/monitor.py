@@ -118,7 +118,7 @@ def _write_history(root: Path, history: _History, records: list[dict[str, Any]],
     from mlgate.monitor.history import HISTORY_FILE, serialize
 
     env = git_publish.identity_env(root, gha.in_actions())
-    content = serialize(records).encode()
+    content = serialize(records)
     sha = git_publish.commit_file_onto(root, history.sha, HISTORY_FILE, content, message, env)
     if history.remote is None:
         git_publish.update_local_ref(root, history.ref, sha, history.sha)
