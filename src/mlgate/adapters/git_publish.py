@@ -141,3 +141,35 @@ def push(root: Path, remote: str, updates: Sequence[RefUpdate]) -> None:
             f"git push of {names} to {remote} was rejected: {_rejection(result.stderr + result.stdout, remote)}; "
             f"nothing was changed on {remote}"
         )
+
+
+def fetch_ref(root: Path, remote: str, ref: str, into: str) -> str | None:
+    """`ref` of `remote` fetched into the private ref `into` (the user's branches untouched); its sha, or None
+    when the remote has no such ref."""
+    sha = remote_ref(root, remote, ref)
+    if sha is None:
+        return None
+    run_git(root, "fetch", "--no-tags", "--quiet", remote, f"+{ref}:{into}")
+    return sha
+
+
+def commit_file_onto(
+    root: Path, parent: str | None, path: str, content: str, message: str, env: Mapping[str, str]
+) -> str:
+    """A new commit: `parent`'s tree (none: an empty one) with the text file `path` set to `content`; nothing of
+    the checkout is read or changed."""
+    blob = run_git(root, "hash-object", "-w", "--stdin", stdin=content).strip()
+    with tempfile.TemporaryDirectory(prefix="mlgate-index-") as scratch:
+        private = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(root, "read-tree", *([parent] if parent else ["--empty"]), env=private)
+        run_git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=private)
+        tree = run_git(root, "write-tree", env=private).strip()
+    parents = ["-p", parent] if parent else []
+    return run_git(root, "commit-tree", tree, *parents, "-F", "-", env=env, stdin=message).strip()
+
+
+def update_local_ref(root: Path, ref: str, new: str, expected: str | None) -> None:
+    """Set a ref of this repository only if it still has `expected` (None: it must not exist)."""
+    result = git_process(root, "update-ref", ref, new, expected or "0" * 40)
+    if result.returncode != 0:
+        raise PushRejected(f"{ref} changed while this run worked on it: {result.stderr.strip()}; nothing was changed")

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
     "demo": ("mlgate.cli.demo:demo", "Build a demo repository and run the PR pipeline on two example PRs."),
     "deploy": ("mlgate.cli.deploy:deploy", "Gated deployment: GitHub Deployment, deploy command, registry tags."),
+    "monitor": (
+        "mlgate.cli.monitor:monitor",
+        "Production monitoring: drift, quality, latency per window; history in git.",
+    ),
     "pr": ("mlgate.cli.pr:pr", "The whole PR pipeline: validate, train, compare, report; gate after reporting."),
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),

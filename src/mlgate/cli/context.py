@@ -89,3 +89,21 @@ def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Seconds the GitHub driver may spend waiting on retries and rate limits.",
     )(command)
+
+
+def driver_options(records: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--driver (as `driver_name`) and --token, for commands whose `records` go to GitHub or the local outbox."""
+    from mlgate.drivers import DRIVERS
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--token", default=None, help="GitHub token [default: $GITHUB_TOKEN].")(command)
+        return click.option(
+            "--driver",
+            "driver_name",
+            type=click.Choice(DRIVERS),
+            default="auto",
+            show_default=True,
+            help=f"Where {records} go: GitHub (inside Actions, with a token) or the local outbox.",
+        )(command)
+
+    return decorate
