@@ -349,3 +349,22 @@ def test_the_accept_phase_runs_on_the_report_install(scene: Scene) -> None:
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert scene.reactions(comment) == ["eyes", "+1"] and len(scene.github.repo().runs) == 1
+
+
+def test_a_malformed_event_payload_is_one_sentence_naming_the_key(scene: Scene) -> None:
+    import json
+    from pathlib import Path
+
+    from bench.registry_fixtures import mlgate_in_process
+
+    comment = scene.comment("/mlgate rerun")
+    env = scene.env(comment)
+    event = json.loads(Path(env["GITHUB_EVENT_PATH"]).read_text())
+    event["comment"]["id"] = "7; rm -rf /"
+    Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+
+    run = mlgate_in_process("chatops", cwd=scene.repo.path, env=env)
+
+    assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
+    assert "event payload key 'comment.id' must be int" in run.stdout + run.stderr
+    assert scene.replies() == [] and scene.reactions(comment) == []
