@@ -331,6 +331,12 @@ def _preview(state: _Run, command: Command) -> Outcome:
     from mlgate.steps import deploy
 
     pull = _pull(state)
+    if pull.head_repo != state.project.github.repository:
+        raise InputError(
+            f"pull request #{pull.number} comes from {pull.head_repo or 'a deleted fork'}: its model file is code from "
+            "outside this repository (a pickle runs when it is loaded) and would meet this environment's secrets; "
+            "push the branch to this repository to preview it"
+        )
     _fetch_head(state, pull.number, pull.head_sha)
     inputs = _deploy_inputs(
         state, environment=command.environment, preview=pull.head_sha, requester=_requester(state, pull.number)
