@@ -15,6 +15,9 @@ from mlgate.config.model import (
     DeployConfig,
     GateRule,
     MetricsConfig,
+    MonitorAlerts,
+    MonitorColumns,
+    MonitorConfig,
     ReportConfig,
     RetrainConfig,
     Significance,
@@ -99,7 +102,23 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
         ),
         retrain=RetrainConfig(**ret),
         report=_report(data.get("report", {})),
+        monitor=_monitor(data.get("monitor", {})),
         chatops=_chatops(data.get("chatops", {})),
+    )
+
+
+def _monitor(raw: dict[str, Any]) -> MonitorConfig:
+    columns = dict(raw.get("columns", {}))
+    if "features" in columns:
+        columns["features"] = tuple(columns["features"])
+    drift = raw.get("drift", {})
+    settings = {k: v for k, v in raw.items() if k not in ("columns", "alerts", "drift")}
+    return MonitorConfig(
+        columns=MonitorColumns(**columns),
+        drift_method=drift.get("method"),
+        drift_threshold=drift.get("threshold"),
+        alerts=MonitorAlerts(**raw.get("alerts", {})),
+        **settings,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mlgate.drivers.github import GitHubDriver, RetryPolicy
+from mlgate.drivers.github import GitHubDriver, client_options
 from mlgate.drivers.local import LocalDriver
 from mlgate.drivers.outbox import Outbox
 from mlgate.drivers.protocol import CommentOutcome, CommentRequest, DriverError, Forbidden
@@ -147,7 +147,4 @@ class LocalPulls(LocalDriver):
 def make_pull_driver(kind: str, ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> PullDriver:
     if kind == "local":
         return LocalPulls(Outbox())
-    repository, token = ctx.credentials(token)
-    return GitHubPulls(
-        api_url=ctx.api_url, repository=repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
-    )
+    return GitHubPulls(**client_options(ctx, token, budget=budget, timeout=timeout))
