@@ -180,3 +180,39 @@ def test_nan_metrics_diff_like_dvc(dvc_repo: Path, invoke):
     assert ours["m.json"]["a"] == {"old": None, "new": 1.0, "diff": None}
     assert ours["m.json"]["b"]["old"] == theirs["m.json"]["b"]["old"] == 1
     assert math.isnan(theirs["m.json"]["b"]["diff"]) and ours["m.json"]["b"]["diff"] is None
+
+
+def test_a_base_whose_templated_dvc_yaml_does_not_resolve_is_exit_2_not_no_baseline(dvc_repo: Path, invoke):
+    """What a revision declares is unknown when DVC cannot resolve its dvc.yaml: nothing there can be judged."""
+    write(dvc_repo, "dvc.yaml", "metrics:\n  - ${results}/report.json\n")  # `results` is in no vars file
+    write(dvc_repo, "out/report.json", {"auc": 0.9})
+    base = commit(dvc_repo, "base: a dvc.yaml DVC cannot resolve")
+    write(dvc_repo, "params.yaml", "results: out\n")  # DVC's default vars file
+    head = commit(dvc_repo, "head: the variable defined")
+    run = invoke("compare", "--base", base, "--head", head, cwd=dvc_repo)
+    assert run.code == 2, run.out + run.err
+    message = run.err.strip()
+    assert message.startswith("mlgate: error: dvc.yaml: cannot be resolved by DVC (ResolveError: "), message
+    assert "results" in message and message.endswith(
+        f"(at base commit {base[:12]}); fix it there or compare with another commit (--base)"
+    )
+    assert read_json(dvc_repo / ".mlgate/results/compare.json")["verdict"] == "error"
+    evidence = compare(invoke, dvc_repo, "--base", head, "--head", head)["evidence"]  # resolved from params.yaml
+    resolved = {"out/report.json": {"auc": {"old": 0.9, "new": 0.9, "diff": 0.0}}}
+    assert evidence_as_dvc_json(evidence["metrics"]) == resolved
+
+
+def test_a_base_whose_dvc_lock_does_not_parse_is_exit_2_naming_it_and_the_commit(dvc_repo: Path, invoke):
+    write(dvc_repo, "dvc.yaml", "metrics:\n  - m.json\n")
+    write(dvc_repo, "m.json", {"auc": 0.9})
+    write(dvc_repo, "dvc.lock", "schema: '2.0'\nstages: [unclosed\n")
+    base = commit(dvc_repo, "base: a dvc.lock cut short")
+    (dvc_repo / "dvc.lock").unlink()
+    write(dvc_repo, "m.json", {"auc": 0.8})
+    head = commit(dvc_repo, "head")
+    run = invoke("compare", "--base", base, "--head", head, cwd=dvc_repo)
+    assert run.code == 2, run.out + run.err
+    message = run.err.strip()
+    assert message.startswith("mlgate: error: dvc.lock:") and "is not valid YAML" in message, message
+    assert message.endswith(f"(at base commit {base[:12]}); fix it there or compare with another commit (--base)")
+    assert read_json(dvc_repo / ".mlgate/results/compare.json")["verdict"] == "error"

@@ -87,10 +87,19 @@ def test_a_regression_fails_the_gate_with_the_numbers_of_dvc_metrics_diff(layout
     groups = {d["path"]: (d["status"], d["group"]) for d in evidence["data_versions"]}
     assert groups["evaluate.py"] == ("unchanged", "code")
     assert groups[layout.output] == ("modified", "metrics & plots")
+    # the default history: the base branch's one commit that produced the metrics, read from the cache
+    trend = [(point["sha"], point["values"]) for point in evidence["history"]]
+    assert trend == [
+        (layout.base, {"roc_auc.test": test["old"], "roc_auc.train": ours[layout.metrics_file]["roc_auc.train"]["old"]})
+    ]
 
 
 def test_the_workspace_reads_outputs_missing_on_disk_from_the_cache(layout: Layout, invoke):
-    """A checkout of the head commit without its DVC outputs checked out (`dvc checkout` not run)."""
+    """A checkout of the head commit without its DVC outputs checked out (`dvc checkout` not run), the
+    metrics file named in mlgate.yml's metrics.files rather than found through dvc.yaml."""
+    config = layout.repo / "mlgate.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("metrics:\n", f"metrics:\n  files: [{layout.metrics_file}]\n", 1), encoding="utf-8")
     for out in {layout.output, "eval", "dvclive", "metrics.json", "predictions.csv"}:
         path = layout.repo / out
         if path.is_dir():
@@ -123,6 +132,24 @@ def test_a_clean_clone_reads_both_sides_from_the_remote(layout: Layout, invoke):
     assert evidence_as_dvc_json(result["evidence"]["metrics"]) == expected
 
 
+def test_objects_missing_from_the_remote_are_exit_2_asking_for_dvc_push(layout: Layout, invoke):
+    """The base's objects never reached the remote (pushed from nowhere): DVC (dvc-data) fails to load the
+    output, and that is one sentence naming file, revision and fix, not an internal error nor "no baseline"."""
+    clone = clean_clone(layout, remote=True)
+    for relative in layout.base_objects:
+        (layout.remote / relative).unlink()
+    run, result = compare(invoke, layout, "--base", layout.base, "--head", layout.head, cwd=clone)
+    assert run.code == 2, run.out + run.err
+    recorded = f"output '{layout.output}' of dvc.lock stage '{layout.stage}'"
+    prefix = (
+        f"mlgate: error: {layout.metrics_file}: is DVC-tracked ({recorded}) and is in neither the DVC cache nor "
+        "remote 'store': `dvc push` it from where it was produced ("
+    )
+    assert run.err.startswith(prefix) and run.err.rstrip().endswith(f"(at base commit {layout.base[:12]})"), run.err
+    assert len(run.err.strip().splitlines()) == 1
+    assert result["verdict"] == "error"
+
+
 def report_of(invoke, clone: Path) -> str:
     run = invoke("report", "--driver", "local", "--pr", "1", "--no-check", "--fail-on", "never", cwd=clone)
     assert run.code == 0, run.out + run.err
@@ -131,7 +158,7 @@ def report_of(invoke, clone: Path) -> str:
 
 def test_a_clean_clone_without_cache_or_remote_is_exit_2_naming_file_revision_and_fix(layout: Layout, invoke):
     clone = clean_clone(layout, remote=False)
-    stage = "dvc.lock stage 'evaluate'"
+    stage = f"dvc.lock stage '{layout.stage}'"
     missing = (
         f"is DVC-tracked (output '{layout.output}' of {stage}) and is not in the DVC cache, and no DVC remote is "
         "configured: configure the remote that holds it (`dvc remote add -d NAME URL`), or `dvc pull` it into "

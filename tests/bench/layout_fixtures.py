@@ -18,7 +18,9 @@ The layouts:
     toplevel — the metrics file is a plain cached file output of the stage, declared in top-level `metrics:`;
     schema1  — a DVC 1.x project: per-stage cached `metrics: [metrics.json]`, and the base's dvc.lock in
                schema 1 (stages at the top level, no `hash:` field), its objects in the 1.x/2.x cache layout
-               (`.dvc/cache/ab/cdef…`, also on the remote); the head reproduced with today's DVC (schema 2).
+               (`.dvc/cache/ab/cdef…`, also on the remote); the head reproduced with today's DVC (schema 2);
+    templated — the folder layout written with `vars`, `${…}` and a `foreach` stage (`evaluate@templated`):
+               only DVC can say what it declares.
 
 The stage writes roc_auc and accuracy of the `test` split and roc_auc of `train` as `{"roc_auc": {"test": …}}`
 (key `roc_auc.test`), and the test split's per-row predictions (row_id, y_true, y_pred, y_score), the same
@@ -27,6 +29,7 @@ The stage writes roc_auc and accuracy of the `test` split and roc_auc of `train`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ import yaml
 
 from bench.example_fixtures import dvc, git, hermetic_env
 
-LAYOUTS = ("folder", "dvclive", "toplevel", "schema1")
+LAYOUTS = ("folder", "dvclive", "toplevel", "schema1", "templated")
 BASE_QUALITY, HEAD_QUALITY = 1.0, 0.5
 
 EVALUATE = """\
@@ -82,7 +85,7 @@ def write(path, text):
         f.write(text)
 
 
-if layout == "folder":
+if layout in ("folder", "templated"):
     write("eval/metrics.json", json.dumps(metrics, indent=2))
     write("eval/predictions.csv", predictions)
 elif layout == "dvclive":
@@ -119,6 +122,7 @@ def _stage(layout: str) -> dict[str, Any]:
         "dvclive": ["dvclive", "predictions.csv"],
         "toplevel": ["metrics.json", "predictions.csv"],
         "schema1": ["eval"],
+        "templated": ["${eval_dir}"],
     }[layout]
     stage["outs"] = outs
     if layout == "schema1":
@@ -128,6 +132,13 @@ def _stage(layout: str) -> dict[str, Any]:
 
 def dvc_yaml(layout: str) -> dict[str, Any]:
     """The layout's dvc.yaml, as its users (or DVCLive) write it."""
+    if layout == "templated":
+        stage = _stage(layout) | {"cmd": "python evaluate.py ${item}"}
+        return {
+            "vars": [{"eval_dir": "eval"}],
+            "stages": {"evaluate": {"foreach": [layout], "do": stage}},
+            "metrics": ["${eval_dir}/metrics.json"],
+        }
     document: dict[str, Any] = {"stages": {"evaluate": _stage(layout)}}
     if layout == "folder":
         document["metrics"] = ["eval/metrics.json"]
@@ -148,13 +159,21 @@ METRICS_FILE = {
     "dvclive": "dvclive/metrics.json",
     "toplevel": "metrics.json",
     "schema1": "metrics.json",
+    "templated": "eval/metrics.json",
 }
-OUTPUT = {"folder": "eval", "dvclive": "dvclive", "toplevel": "metrics.json", "schema1": "metrics.json"}
+OUTPUT = {
+    "folder": "eval",
+    "dvclive": "dvclive",
+    "toplevel": "metrics.json",
+    "schema1": "metrics.json",
+    "templated": "eval",
+}
 PREDICTIONS = {
     "folder": "eval/predictions.csv",
     "dvclive": "predictions.csv",
     "toplevel": "predictions.csv",
     "schema1": "eval/predictions.csv",
+    "templated": "eval/predictions.csv",
 }
 
 
@@ -163,7 +182,6 @@ def mlgate_yml(layout: str) -> str:
     return f"""\
 metrics:
   predictions: {PREDICTIONS[layout]}
-  history: 0
   gate:
     roc_auc.test: {{direction: higher, max_drop: 0.005}}
     roc_auc.train: {{direction: higher, max_drop: 0.5}}
@@ -183,6 +201,7 @@ class Layout:
     skeleton: str
     base: str
     head: str
+    base_objects: frozenset[str]  # what the remote held once the base was pushed (relative to it)
 
     @property
     def metrics_file(self) -> str:
@@ -193,12 +212,17 @@ class Layout:
         """The cached output that holds the metrics file."""
         return OUTPUT[self.name]
 
+    @property
+    def stage(self) -> str:
+        """The name dvc.lock records the evaluate stage by."""
+        return f"evaluate@{self.name}" if self.name == "templated" else "evaluate"
+
     def copy_to(self, folder: Path) -> Layout:
         """The repository and its remote copied under `folder` (DVC's tmp/ state left behind)."""
         repo, remote = folder / "repo", folder / "remote"
         shutil.copytree(self.repo, repo, symlinks=True, ignore=shutil.ignore_patterns("tmp"))
         shutil.copytree(self.remote, remote, symlinks=True)
-        return Layout(self.name, repo, remote, self.skeleton, self.base, self.head)
+        return dataclasses.replace(self, repo=repo, remote=remote)
 
 
 def _write(repo: Path, relative: str, text: str) -> None:
@@ -260,6 +284,7 @@ def build(layout: str, folder: Path) -> Layout:
         _write(repo, "dvc.lock", yaml.safe_dump(schema1_lock(lock), sort_keys=False))
         _legacy_objects(repo, remote)
     base = _commit(repo, f"base: evaluate at quality {BASE_QUALITY}")
+    base_objects = frozenset(path.relative_to(remote).as_posix() for path in remote.rglob("*") if path.is_file())
 
     git(repo, "checkout", "--quiet", "-b", "pr")
     _write(repo, "params.yaml", f"quality: {HEAD_QUALITY}\n")
@@ -268,7 +293,7 @@ def build(layout: str, folder: Path) -> Layout:
     dvc(repo, "repro", "--quiet")
     dvc(repo, "push", "--quiet")
     head = _commit(repo, f"head: evaluate at quality {HEAD_QUALITY}")
-    return Layout(layout, repo, remote, skeleton, base, head)
+    return Layout(layout, repo, remote, skeleton, base, head, base_objects)
 
 
 @pytest.fixture(scope="module", params=LAYOUTS)

@@ -12,6 +12,7 @@ dvc-data and scmrepo exception ends up as such a sentence, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import weakref
@@ -166,6 +167,26 @@ class OutputReader:
             return self._open().config["core"].get("remote") or None
         except DvcReadError:
             return None
+
+    def resolve(self, rev: str | None, path: str, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The dvc.yaml `path` (a templated one: `${…}`, `vars`, `foreach`, `matrix`) as DVC resolves it at `rev`
+        (None: the workspace), its `vars` files read at that revision: every stage expanded and interpolated
+        (`train@0`), the top-level metrics, params and plots interpolated — a plain dvc.yaml saying the same."""
+        from dvc.parsing import DataResolver
+
+        repo = self._open()
+        try:
+            with repo.switch(rev) if rev is not None else contextlib.nullcontext():
+                wdir = repo.fs.join(repo.root_dir, *posixpath.dirname(path).split("/"))
+                resolver = DataResolver(repo, wdir, dict(document))
+                return {
+                    "stages": resolver.resolve()["stages"],
+                    "metrics": resolver.resolve_metrics(),
+                    "params": resolver.resolve_params(),
+                    "plots": resolver.resolve_plots(),
+                }
+        except Exception as exc:  # DVC's ResolveError, and whatever the vars files' parsers raise
+            raise DvcReadError(path, f"cannot be resolved by DVC ({describe(exc)})") from None
 
     def read(self, rev: str | None, path: str, out: Record) -> bytes:
         """`path` (inside `out`) at `rev` (None: the workspace, whose missing files come from the cache)."""
