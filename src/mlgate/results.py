@@ -21,7 +21,7 @@ from mlgate.errors import InputError, MlgateError
 from mlgate.fsutil import atomic_write_text
 
 SCHEMA_VERSION = 1
-STEPS = ("validation", "train", "compare", "deploy", "retrain")
+STEPS = ("validation", "train", "tests", "serving", "compare", "deploy", "retrain")
 # Steps whose result is returned to the caller but is not a document of the bundle (report renders the bundle).
 UNRECORDED_STEPS = ("report",)
 VERDICTS = ("pass", "warn", "fail", "error", "skipped")
