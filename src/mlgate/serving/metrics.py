@@ -12,7 +12,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlgate.compare.policy import Measured, RuleResult, evaluate_rule
 from mlgate.compare.stats import Interval
+from mlgate.config.model import SERVING_PREFIX, GateRule, Significance
 
 LATENCY_PERCENTILES = {"latency_p50_ms": 50.0, "latency_p95_ms": 95.0, "latency_p99_ms": 99.0}
 SERVING_METRICS = (*LATENCY_PERCENTILES, "throughput_rows_per_s", "model_size_mb", "peak_memory_mb")
@@ -75,3 +77,36 @@ def latency_interval(
         resamples=resamples,
         bootstrap="paired bootstrap of the percentile",
     )
+
+
+def judge(
+    rules: Sequence[GateRule],
+    measured: Mapping[str, Mapping[str, Any]],
+    sizes: Mapping[str, int],
+    significance: Significance,
+    note: str | None = None,
+) -> tuple[dict[str, dict[str, float | None]], list[RuleResult]]:
+    """side → serving figures, and each serving.* rule judged on them: a latency percentile with its test on the
+    two samples of request times, the one-value figures on the tolerance alone. `measured` has no base when
+    the base commit has no model (`note` says why)."""
+    values = {side: figures(measured[side], sizes[side]) for side in measured}
+    results = []
+    for rule in rules:
+        name = rule.metric.removeprefix(SERVING_PREFIX)
+        head_value = values["head"].get(name)
+        base_value = values["base"].get(name) if "base" in values else None
+        interval, untested = None, None
+        if name in LATENCY_PERCENTILES and "base" in measured:
+            interval = latency_interval(
+                name,
+                measured["base"]["latencies_ms"],
+                measured["head"]["latencies_ms"],
+                alpha=significance.alpha,
+                resamples=significance.resamples,
+                seed=significance.seed,
+            )
+        elif name not in LATENCY_PERCENTILES:
+            untested = "one measurement per model"
+        found = Measured(None, rule.metric, base_value, head_value, head_value is not None, note)
+        results.append(evaluate_rule(rule, found, interval, untested))
+    return values, results

@@ -133,8 +133,8 @@ def _user_command(project: Project, files: dict[str, Path], data: Path, scratch:
 
 def _serving(inputs: Inputs, project: Project) -> StepResult:
     from mlgate.adapters import git
-    from mlgate.compare.policy import Measured, evaluate_rule, gate_verdict, summarize
-    from mlgate.serving.metrics import LATENCY_PERCENTILES, figures, latency_interval
+    from mlgate.compare.policy import gate_verdict, summarize
+    from mlgate.serving.metrics import judge
 
     cfg = project.config
     settings = cfg.serving
@@ -164,28 +164,8 @@ def _serving(inputs: Inputs, project: Project) -> StepResult:
             measured = _built_in(project, files, data, drop, requests, scratch)
         else:
             measured = _user_command(project, files, data, scratch)
-    values = {side: figures(measured[side], sizes[side]) for side in measured}
-    significance = cfg.metrics.significance
-    note = None if "base" in values else f"the base commit {base.sha[:12]} has no {model}"
-    results = []
-    for rule in cfg.metrics.serving_rules:
-        name = rule.metric.removeprefix("serving.")
-        head_value = values["head"].get(name)
-        base_value = values["base"].get(name) if "base" in values else None
-        interval, untested = None, None
-        if name in LATENCY_PERCENTILES and "base" in measured:
-            interval = latency_interval(
-                name,
-                measured["base"]["latencies_ms"],
-                measured["head"]["latencies_ms"],
-                alpha=significance.alpha,
-                resamples=significance.resamples,
-                seed=significance.seed,
-            )
-        elif name not in LATENCY_PERCENTILES:
-            untested = "one measurement per model"
-        measured_rule = Measured(None, rule.metric, base_value, head_value, head_value is not None, note)
-        results.append(evaluate_rule(rule, measured_rule, interval, untested))
+    note = None if "base" in measured else f"the base commit {base.sha[:12]} has no {model}"
+    values, results = judge(cfg.metrics.serving_rules, measured, sizes, cfg.metrics.significance, note)
     verdict = gate_verdict(results) if results else "pass"
     head = values["head"]
     shape = f"p95 {head['latency_p95_ms']:.3g} ms over {len(measured['head']['latencies_ms'])} requests"
