@@ -1,4 +1,4 @@
-"""7. Monitoring: `mlgate monitor` judging one window of a production log of 1M (and 10M) rows × 20 features
+"""8. Monitoring: `mlgate monitor` judging one window of a production log of 1M (and 10M) rows × 20 features
 against a 100k-row training reference, vs Evidently's DataDriftPreset on the same data where it fits in memory.
 
 The log (one day: timestamps, 20 float features of which 6 drifted, prediction, score, label, latency, status)
