@@ -87,15 +87,13 @@ class _Run:
     def refuse(self, command: Command | None, reason: str) -> StepResult:
         from mlgate.drivers.chatops import Claim
 
-        if self.comment.action == "deleted":  # nothing left to react to or to answer
-            return self.record("skipped", "ignored", f"the comment was deleted: {reason}")
         if self.driver.react(self.comment.comment_id, FAILED) != Claim.TAKEN:
             return self.record("skipped", "duplicate", "another delivery of this comment answered it")
         self.evidence["refused"] = reason
-        self.reply(_reply(self.comment, command, "⛔ not run", reason, self._links(), markdown=True))
+        self.reply(_reply(self.comment, command, "⛔ not run", reason, self.links(), markdown=True))
         return self.record("warn", "refused", reason)
 
-    def _links(self) -> dict[str, str]:
+    def links(self) -> dict[str, str]:
         run_url = self.project.github.run_url
         return {"Run": run_url} if run_url else {}
 
@@ -144,12 +142,13 @@ def _driver(inputs: Inputs, project: Project) -> GitHubChatOps:
 
 
 def run(inputs: Inputs, project: Project) -> StepResult:
-    """Answer the `issue_comment` event of GITHUB_EVENT_PATH; the result (also chatops.json) says what came of it:
-    evidence["outcome"] is none, ignored, duplicate, refused, accepted, done or failed."""
+    """Answer the `issue_comment` event of GITHUB_EVENT_PATH; the result says what came of it (its record is on
+    GitHub: reactions and the reply): evidence["outcome"] is none, ignored, duplicate, refused, accepted, done
+    or failed."""
     return guarded("chatops", project, lambda: _chatops(inputs, project))
 
 
-def _comment(project: Project) -> tuple[Comment, Path]:
+def _comment(project: Project) -> Comment:
     from mlgate.chatops.event import read_comment
     from mlgate.ghcontext import load_event
 
@@ -159,13 +158,13 @@ def _comment(project: Project) -> tuple[Comment, Path]:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         raise InputError("GITHUB_EVENT_PATH is not set: mlgate chatops reads the comment from the event payload")
-    return read_comment(load_event(Path(path)), Path(path)), Path(path)
+    return read_comment(load_event(Path(path)), Path(path))
 
 
 def _chatops(inputs: Inputs, project: Project) -> StepResult:
     if inputs.phase not in PHASES:
         raise InputError(f"--phase must be one of {', '.join(PHASES)} (got {inputs.phase!r})")
-    comment, _ = _comment(project)
+    comment = _comment(project)
     cfg = project.config
     command: Command | None = None
     refusal: str | None = None
@@ -174,7 +173,9 @@ def _chatops(inputs: Inputs, project: Project) -> StepResult:
     except CommandRefused as exc:
         refusal = exc.message
     if command is None and refusal is None:
-        return _record_without_driver(project, comment)
+        return _record_without_driver(project, comment, "none", f"no `{PREFIX}` command in the comment")
+    if comment.action == "deleted":  # nothing left to react to or to answer (GitHub answers 404 for it)
+        return _record_without_driver(project, comment, "ignored", "the comment was deleted")
     state = _Run(project, inputs, comment, _driver(inputs, project))
     if command is not None:
         state.evidence |= {"command": command.name, "environment": command.environment}
@@ -205,28 +206,25 @@ def _accepted(state: _Run, command: Command) -> StepResult:
         return state.record("skipped", "accepted", f"{command.text}: the {command.environment} job runs it")
     try:
         outcome = COMMANDS[command.name](state, command)
-    except MlgateError as exc:
-        outcome = Outcome(False, exc.message)
+    except Exception as exc:  # the commenter is told, whatever stopped it; the job shows the error too
+        message = exc.message if isinstance(exc, MlgateError) else f"internal error: {type(exc).__name__}: {exc}"
+        outcome = Outcome(False, message)
         error: Exception | None = exc
     else:
         error = outcome.result.error if outcome.result is not None else None
     state.driver.react(state.comment.comment_id, DONE if outcome.ok else FAILED)
-    links = state._links() | outcome.links
+    links = state.links() | outcome.links
     status = "✅ done" if outcome.ok else "❌ failed"
     state.reply(_reply(state.comment, command, status, outcome.summary, links, markdown=outcome.markdown))
     state.evidence["links"] = links
     return state.record("pass" if outcome.ok else "fail", "done" if outcome.ok else "failed", outcome.summary, error)
 
 
-def _record_without_driver(project: Project, comment: Comment) -> StepResult:
-    result = StepResult(
-        "chatops",
-        "skipped",
-        f"no `{PREFIX}` command in the comment",
-        {"head": None},
-        {"comment": comment.html_url, "outcome": "none"},
-    )
-    return dataclasses.replace(project.record(result), lines=("mlgate chatops: none: no command in the comment",))
+def _record_without_driver(project: Project, comment: Comment, outcome: str, summary: str) -> StepResult:
+    """A comment mlgate leaves alone, without a single API call."""
+    evidence = {"comment": comment.html_url, "outcome": outcome}
+    result = project.record(StepResult("chatops", "skipped", summary, {"head": None}, evidence))
+    return dataclasses.replace(result, lines=(f"mlgate chatops: {outcome}: {summary}",))
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -331,6 +329,12 @@ def _preview(state: _Run, command: Command) -> Outcome:
     from mlgate.steps import deploy
 
     pull = _pull(state)
+    if pull.head_repo != state.project.github.repository:
+        raise InputError(
+            f"pull request #{pull.number} comes from {pull.head_repo or 'a deleted fork'}: its model file is code from "
+            "outside this repository (a pickle runs when it is loaded) and would meet this environment's secrets; "
+            "push the branch to this repository to preview it"
+        )
     _fetch_head(state, pull.number, pull.head_sha)
     inputs = _deploy_inputs(
         state, environment=command.environment, preview=pull.head_sha, requester=_requester(state, pull.number)
