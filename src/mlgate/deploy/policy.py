@@ -102,12 +102,19 @@ class Rollback:
 
 
 def deployment_payload(
-    name: str, version: str, commit: str, metrics: Mapping[str, float], rollback: Rollback | None, request_id: str
+    name: str,
+    version: str,
+    commit: str,
+    metrics: Mapping[str, float],
+    rollback: Rollback | None,
+    request_id: str,
+    model_md5: str,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "model": name,
         "version": version,
         "commit": commit,
+        "model_md5": model_md5,  # the hash dvc.lock (or git) records at `commit`, verified before deploying
         "metrics": dict(metrics),
         "request_id": request_id,  # finds this deployment again if GitHub's answer to the create is lost
     }
