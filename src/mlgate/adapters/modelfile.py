@@ -56,10 +56,11 @@ def approved_model(project: dvc_repo.Project, model: Path, commit: str, dest_dir
     if record is None:
         blob = dvc_repo.Tree(project, commit).read([relative])[relative]
         if blob is None:
+            absent = "" if model.exists() else "does not exist, and "
             raise DvcReadError(
                 relative,
-                f"is neither committed to git nor recorded by DVC (dvc.lock or a .dvc file) at commit {short}: "
-                "mlgate deploys only a model the deployed commit pins",
+                f"{absent}is neither committed to git nor recorded by DVC (dvc.lock or a .dvc file) at commit "
+                f"{short}: mlgate deploys only a model the deployed commit pins",
             )
         expected, recorded_in = hashlib.md5(blob).hexdigest(), "git"
     elif record.path != relative:
