@@ -101,6 +101,23 @@ class Rollback:
     reason: str
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for a deploy, and where (a ChatOps comment): recorded in the deployment and the stage tag."""
+
+    login: str
+    comment_url: str
+    pull_request: int | None = None  # a pull request's preview deploy: its number
+
+    def as_payload(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"login": self.login, "comment_url": self.comment_url}
+        return found | ({"pull_request": self.pull_request} if self.pull_request is not None else {})
+
+    @property
+    def note(self) -> str:
+        return f"requested by @{self.login}: {self.comment_url}"
+
+
 def deployment_payload(
     name: str,
     version: str,
@@ -109,6 +126,7 @@ def deployment_payload(
     rollback: Rollback | None,
     request_id: str,
     model_md5: str,
+    requester: Requester | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "model": name,
@@ -120,4 +138,6 @@ def deployment_payload(
     }
     if rollback is not None:
         payload["rollback"] = {"from_version": rollback.from_version, "reason": rollback.reason}
+    if requester is not None:
+        payload["requested_by"] = requester.as_payload()
     return payload

@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING, Any
 from mlgate import gha
 from mlgate.adapters import gittags
 from mlgate.config.model import Config
-from mlgate.deploy.policy import Gate, Rollback, default_allowed_refs, deployment_payload, key_metrics, ref_allowed
+from mlgate.deploy.policy import (
+    Gate,
+    Requester,
+    Rollback,
+    default_allowed_refs,
+    deployment_payload,
+    key_metrics,
+    ref_allowed,
+)
 from mlgate.drivers import choose_driver
 from mlgate.drivers.deployments import (
     Deployment,
@@ -52,8 +60,10 @@ from mlgate.registry.plan import (
     check_stage_unchanged,
     last_stage_tag,
     plan_assign,
+    plan_assign_commit,
     plan_register,
     plan_rollback,
+    registered_version,
 )
 from mlgate.registry.state import Registry
 from mlgate.registry.tags import is_valid_artifact, is_valid_name
@@ -87,6 +97,9 @@ class Inputs:
     token: str | None = None  # default: GITHUB_TOKEN
     retry_budget: float = 300.0
     api_timeout: int = 15
+    promote: str | None = None  # deploy this registered version (its commit's model) instead of the checkout
+    preview: str | None = None  # deploy this commit (a pull request's head) as an unregistered preview
+    requester: Requester | None = None  # who asked, and where (ChatOps): in the payload and the stage tag
 
 
 @dataclass(frozen=True)
@@ -174,12 +187,9 @@ def _deployments(
 ) -> Deployments:
     if kind == "local":
         return LocalDeployments(Outbox(), bundle)
-    if not token:
-        raise InputError("the github driver needs a token (the `token` input, --token or GITHUB_TOKEN)")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     return GitHubDeployments(
-        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
+        api_url=ctx.api_url, repository=repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
     )
 
 
@@ -237,14 +247,18 @@ class DeployFlow:
         report: Report,
         ctx: GitHubContext,
         model: ModelFile,
+        requester: Requester | None = None,
     ) -> None:
         self.cfg, self.target, self.root, self.remote, self.model = cfg, target, cfg.root, remote, model
         self.records, self.report, self.run_url = records, report, ctx.run_url
+        self.requester = requester
         self.note = (
             f"mlgate deploy of {target.name} to {target.environment}"
             + (f": {ctx.run_url}" if ctx.run_url else "")
             + f"\nmodel {target.model} md5 {model.md5} ({model.recorded_in})"
         )
+        if requester is not None:
+            self.note += f"\n{requester.note}"
 
     def register(self, commit: str, version: str | None, bump: str) -> str:
         def plan(registry: Registry):
@@ -260,8 +274,9 @@ class DeployFlow:
         evidence["version"] = version
         seen = last_stage_tag(gittags.read_registry(self.root), target.name, target.environment)
         metrics = key_metrics(_bundle(self.report.project.results_dir), [rule.metric for rule in self.cfg.metrics.gate])
-        model = self.model
-        payload = deployment_payload(target.name, version, commit, metrics, rollback, uuid.uuid4().hex, model.md5)
+        payload = deployment_payload(
+            target.name, version, commit, metrics, rollback, uuid.uuid4().hex, self.model.md5, self.requester
+        )
         what = f"{target.name} {version} to {target.environment}"
         description = f"{'Roll back' if rollback else 'Deploy'} {what}"
         request = DeploymentRequest(commit, target.environment, payload, description)
@@ -335,18 +350,21 @@ class DeployFlow:
             now = int(time.time())
             if rollback is not None:
                 return plan_rollback(registry, name, stage, now=now, note=f"{rollback.reason}\n{self.note}")
+            if version == commit:  # a preview: the commit itself holds the stage, unregistered
+                return plan_assign_commit(registry, name, commit, stage, now=now, note=self.note)
             return plan_assign(registry, name, version, stage, now=now, note=self.note)
 
         return plan
 
 
-def _approved_model(cfg: Config, target: Target, commit: str, change: StageChange | None) -> ModelFile:
-    """The model `commit` pins, fetched by its recorded hash and verified (a rollback's into its own folder)."""
+def _approved_model(cfg: Config, target: Target, commit: str, version: str | None) -> ModelFile:
+    """The model `commit` pins, fetched by its recorded hash and verified: the checked-out one in the workspace
+    (`version` None), another commit's (a rollback, promotion or preview) read from it into its own folder."""
     from mlgate.adapters import dvc_repo
     from mlgate.adapters.dvc_outputs import DvcReadError
     from mlgate.adapters.modelfile import approved_model
 
-    folder = cfg.root / ROLLBACK_DIR / target.name / change.version if change is not None else None
+    folder = cfg.root / ROLLBACK_DIR / target.name / version if version is not None else None
     try:
         return approved_model(dvc_repo.open_project(cfg.root), cfg.resolve(target.model), commit, folder)
     except DvcReadError as exc:
@@ -361,6 +379,13 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 
 def _deploy(inputs: Inputs, project: Project) -> StepResult:
     cfg = project.config
+    chosen = [
+        name
+        for name, value in (("rollback", inputs.rollback), ("promote", inputs.promote), ("preview", inputs.preview))
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)} exclude each other: one deploy does one of them")
     target = _target(cfg, inputs)
     root = cfg.root
     if not gittags.is_repository(root):
@@ -385,21 +410,26 @@ def _deploy(inputs: Inputs, project: Project) -> StepResult:
     report.notes += notes
 
     # 1. preconditions: no tag, no deployment, no command before all of them held
-    refusal = (
-        f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
-        if not ref_allowed(ref, patterns)
-        else _off_ref(root, ref, head, inputs.remote)
-    )
-    if refusal:
-        evidence["refused"] = refusal
-        return report.finish("fail", f"refused: {refusal}", head)
+    if inputs.preview is None:  # a preview's commit is a pull request's head, checked by the caller (ChatOps)
+        refusal = (
+            f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
+            if not ref_allowed(ref, patterns)
+            else _off_ref(root, ref, head, inputs.remote)
+        )
+        if refusal:
+            evidence["refused"] = refusal
+            return report.finish("fail", f"refused: {refusal}", head)
     change = None
     if target.rollback:
         change = plan_rollback(gittags.read_registry(root), target.name, target.environment, now=int(time.time()))
         evidence["rollback"] = {"from_version": change.replaced, "to_version": change.version}
-    commit = change.commit if change else head
-    if change and kind == "local":  # the bundle speaks of HEAD; the older version passed its gate to be deployed
-        gate = Gate(True, f"rollback to {change.version}, deployed before")
+    elif inputs.promote is not None:
+        commit = registered_version(gittags.read_registry(root), target.name, inputs.promote)
+        change = StageChange(target.environment, inputs.promote, commit, None, ())
+        evidence["promote"] = inputs.promote
+    commit = change.commit if change else inputs.preview or head
+    if change and kind == "local":  # the bundle speaks of HEAD; a registered version passed its gate before
+        gate = Gate(True, f"{change.version} was registered after its gate passed")
     else:
         gate = _await_gate(records, commit, inputs.gate_timeout)
     evidence["gate"] = gate.detail
@@ -407,10 +437,14 @@ def _deploy(inputs: Inputs, project: Project) -> StepResult:
         evidence["refused"] = gate.detail
         return report.finish("fail", f"refused: {gate.detail}", commit)
 
-    model = _approved_model(cfg, target, commit, change)  # before any tag, deployment or command
+    elsewhere = change is not None or inputs.preview is not None  # a rollback, promotion or preview
+    version = change.version if change else commit
+    model = _approved_model(cfg, target, commit, version if elsewhere else None)  # before any tag or deployment
     evidence["model_file"] = model.to_dict(target.model)
-    flow = DeployFlow(cfg, target, remote, records, report, ctx, model)
-    if change is not None:
+    flow = DeployFlow(cfg, target, remote, records, report, ctx, model, inputs.requester)
+    if change is not None and target.rollback:
         reason = inputs.reason or f"rollback of {target.environment} requested"
         return flow.run(change.version, commit, Rollback(str(change.replaced), reason))
+    if elsewhere:  # a promotion, or a preview: that commit's model
+        return flow.run(version, commit, None)
     return flow.run(flow.register(commit, inputs.version, inputs.bump), commit, None)
