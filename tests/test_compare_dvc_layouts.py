@@ -122,14 +122,25 @@ def clean_clone(layout: Layout, *, remote: bool) -> Path:
     return clone
 
 
+def plotted(evidence: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What the plots show of each side (DVCLive's layout renders them), and any error DVC gave."""
+    plots = evidence.get("plots") or {"items": [], "errors": []}
+    items = [(i["id"], i.get("sides"), i.get("confusion"), i.get("errors")) for i in plots["items"]]
+    return [*items, *plots["errors"]]
+
+
 def test_a_clean_clone_reads_both_sides_from_the_remote(layout: Layout, invoke):
-    expected = evidence_as_dvc_json(
-        compare(invoke, layout, "--base", layout.base, "--head", layout.head)[1]["evidence"]["metrics"]
-    )
+    """Metrics, params, history and plots: what the repository that produced them shows."""
+    expected = compare(invoke, layout, "--base", layout.base, "--head", layout.head)[1]["evidence"]
     clone = clean_clone(layout, remote=True)
     run, result = compare(invoke, layout, "--base", layout.base, "--head", layout.head, cwd=clone)
     assert_regression_caught(run, result)
-    assert evidence_as_dvc_json(result["evidence"]["metrics"]) == expected
+    evidence = result["evidence"]
+    assert evidence_as_dvc_json(evidence["metrics"]) == evidence_as_dvc_json(expected["metrics"])
+    assert evidence["params"] == expected["params"] and evidence["history"] == expected["history"]
+    assert plotted(evidence) == plotted(expected)
+    if layout.name == "dvclive":
+        assert len(plotted(evidence)) == 3 and not any(item[-1] for item in plotted(evidence))
 
 
 def test_objects_missing_from_the_remote_are_exit_2_asking_for_dvc_push(layout: Layout, invoke):

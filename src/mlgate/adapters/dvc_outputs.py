@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlgate.errors import InputError
+
 LOCK_FILE = "dvc.lock"
 LEGACY_HASH = "md5-dos2unix"  # the hash DVC 1.x and 2.x named objects by (the md5 of text without CRLF)
 DVC_FILE_SUFFIX = ".dvc"
@@ -96,11 +98,12 @@ def holder(outs: Iterable[Record], path: str) -> Record | None:
     return None
 
 
-class DvcReadError(Exception):
-    """A DVC-tracked file that cannot be read; `reason` completes "<path> …"."""
+class DvcReadError(InputError):
+    """A DVC-tracked file that cannot be read; `reason` completes "<path> …". An input error (exit 2, one
+    sentence) wherever no caller words it better."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(reason, file=path)
         self.path, self.reason = path, reason
 
 
@@ -122,7 +125,7 @@ def _missing(exc: BaseException) -> bool:
     return isinstance(exc, FileNotFoundError | PathMissingError) or name in ("DataIndexDirError", "ObjectFormatError")
 
 
-def _local_remotes(root: Path) -> dict[str, Any] | None:
+def local_remotes(root: Path) -> dict[str, Any] | None:
     """The workspace's remotes that are local folders, their URLs resolved as in the workspace.
 
     Reading another commit, DVC loads that commit's .dvc/config from git and resolves a relative folder URL
@@ -150,7 +153,7 @@ class OutputReader:
             from dvc.repo import Repo
 
             try:
-                self._repo = Repo(str(self.root), config=_local_remotes(self.root))
+                self._repo = Repo(str(self.root), config=local_remotes(self.root))
             except Exception as exc:
                 raise DvcReadError(str(self.root), f"is not a DVC repository DVC can open ({describe(exc)})") from None
             self._finalizer = weakref.finalize(self, self._repo.close)

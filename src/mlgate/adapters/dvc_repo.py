@@ -458,7 +458,16 @@ def recorded_out(project: Project, rev: str | None, path: str) -> Record | None:
     folder holding it; None when DVC does not track it there."""
     if not project.is_dvc:
         return None
-    return dvc_outputs.holder([r for r in _records(Tree(project, rev)) if r.kind == "out"], path)
+    return dvc_outputs.holder(_outs(Tree(project, rev), path), path)
+
+
+def _outs(tree: Tree, path: str) -> list[Record]:
+    """The outs DVC recorded at the tree's revision; DvcReadError for `path` when what records them does not
+    parse (which output holds `path` is then unknown)."""
+    try:
+        return [r for r in _records(tree) if r.kind == "out"]
+    except FileFormatError as exc:
+        raise DvcReadError(path, f"cannot be looked up in what DVC recorded ({exc})") from None
 
 
 def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
@@ -467,11 +476,7 @@ def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
     tree = Tree(project, rev)
     data = tree.read([path], MAX_FILE_BYTES)[path]
     if data is None and project.is_dvc:
-        try:
-            outs = [r for r in _records(tree) if r.kind == "out"]
-        except FileFormatError as exc:
-            raise DvcReadError(path, f"cannot be looked up in what DVC recorded ({exc})") from None
-        data = _fetch(project, rev, path, outs)
+        data = _fetch(project, rev, path, _outs(tree, path))
     return data
 
 
