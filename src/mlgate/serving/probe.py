@@ -47,7 +47,10 @@ def load(path):
 def read_rows(path, drop):
     import pandas
 
-    frame = pandas.read_parquet(path) if path.endswith((".parquet", ".pq")) else pandas.read_csv(path)
+    try:
+        frame = pandas.read_parquet(path) if path.endswith((".parquet", ".pq")) else pandas.read_csv(path)
+    except Exception as exc:  # pandas' parser errors share no base class; the message names the file instead
+        sys.exit(f"mlgate serving probe: {path}: cannot be read as rows to send ({type(exc).__name__}: {exc})")
     return frame.drop(columns=[column for column in drop if column in frame.columns])
 
 

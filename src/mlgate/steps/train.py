@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from mlgate.errors import InputError
 from mlgate.results import Note, StepResult
 from mlgate.steps.base import Project, guarded
 
@@ -12,6 +14,7 @@ from mlgate.steps.base import Project, guarded
 class Inputs:
     command: list[str] | str | None = None  # an argv list, or a shell line; None: train.command (dvc repro)
     log_tail: int = 50  # log lines kept in train.json
+    base: str | None = None  # whose pinned packages the environment is compared with (default: the PR's base)
 
 
 def run(inputs: Inputs, project: Project) -> StepResult:
@@ -55,6 +58,7 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
         "data_versions": snapshot.data_versions,
         "metrics_missing": snapshot.missing,
         "metrics_errors": {path: error.reason for path, error in snapshot.errors.items()},
+        "environment": _environment(project, inputs.base),
     }
     failed = verdict == "fail"
     return project.record(
@@ -69,3 +73,35 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
             notes=(Note("error", f"mlgate train: {summary}"),) if failed else (),
         )
     )
+
+
+def _environment(project: Project, base: str | None) -> dict[str, Any]:
+    """The project's environment fingerprint, and the packages its requirements or lock file moved since the base
+    (`changed`: None when there is no such file or no base to read it at)."""
+    import os
+
+    from mlgate.adapters import environment, git, monitor
+
+    cfg = project.config
+    env = monitor.user_environment(os.environ, monitor.own_venv(os.environ), None)
+    lock = environment.lock_file({name for name in environment.LOCK_FILES if (cfg.root / name).is_file()})
+    found = environment.fingerprint(cfg.root, env, lock)
+    found["changed"] = None
+    if lock is None:
+        return found
+    root = cfg.repository_root()
+    ctx = project.github
+    try:
+        chosen = git.resolve_base(root, base, ctx.base_sha, ctx.base_ref or ctx.default_branch, 1)
+    except InputError:
+        return found
+    path = (cfg.root / lock).resolve().relative_to(root.resolve()).as_posix()
+    old = git.read_blobs(root, [(chosen.sha, path)])[(chosen.sha, path)]
+    head = (cfg.root / lock).read_text(encoding="utf-8", errors="replace")
+    base_pins = environment.pins(lock, old.decode("utf-8", "replace")) if old is not None else {}
+    found["changed"] = {
+        "base": chosen.sha,
+        "file": path,
+        "packages": environment.moved(base_pins, environment.pins(lock, head)),
+    }
+    return found
