@@ -7,8 +7,8 @@ time `predict` on each row with `time.perf_counter`. Each figure is a fresh proc
 
     python -m benchmarks.serving models DIR                 # write base.pkl, slow.pkl (3x the work) and rows.csv
     python -m benchmarks.serving loop DIR REQUESTS          # the user's loop: median latency (ms), as JSON
-    python -m benchmarks.serving p95 DIR REQUESTS REPEATS   # p95 of equal models, REPEATS probes, as JSON
-    python -m benchmarks.serving gate DIR MODEL RUNS        # RUNS probes of base vs MODEL, judged as the gate does
+    python -m benchmarks.serving decide DIR 50,100 REPEATS RUNS  # p95 spread of equal models per request count;
+                                                                 # RUNS probes of equal and 3x models, judged
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ TITLE = "Serving probe: overhead, p95 stability, the latency gate's decisions"
 REQUESTS = 200
 STABLE_WITHIN = 0.05  # the p95's spread (half the central 80% range over repeats) relative to its median
 REQUEST_COUNTS = (50, 100, 200, 400, 800)
-SMOKE_REQUEST_COUNTS = (20, 40)
+SMOKE_REQUEST_COUNTS = (20,)
 REPEATS = 10
 RUNS = 40
 MIN_PASS_RATE = 0.95
@@ -136,7 +136,7 @@ def run(ctx: Context) -> Section:
         "probe": Case(probe_argv),
         "loop": Case(loop_argv),
     }
-    runs = interleave(cases, repeats=1 if ctx.smoke else 5)
+    runs = interleave(cases, repeats=1 if ctx.smoke else 5, warmup=0 if ctx.smoke else 1)
     probe_wall, loop_wall = median_wall(runs["probe"]), median_wall(runs["loop"])
     ratio = probe_wall / loop_wall
     section.rows.append(
@@ -164,12 +164,15 @@ def run(ctx: Context) -> Section:
             ctx.display(loop_argv),
         )
     )
-    repeats = 3 if ctx.smoke else REPEATS
+    repeats = 2 if ctx.smoke else REPEATS
+    counts = SMOKE_REQUEST_COUNTS if ctx.smoke else REQUEST_COUNTS
+    gate_count = 2 if ctx.smoke else RUNS
+    argv = ctx.module(NAME, "decide", str(folder), ",".join(map(str, counts)), str(repeats), str(gate_count))
+    [measured] = interleave({"decide": Case(argv)}, repeats=1, warmup=0)["decide"]
+    decided = json.loads(measured.stdout)
     stable = None
-    for count in SMOKE_REQUEST_COUNTS if ctx.smoke else REQUEST_COUNTS:
-        argv = ctx.module(NAME, "p95", str(folder), str(count), str(repeats))
-        [measured] = interleave({"p95": Case(argv)}, repeats=1, warmup=0)["p95"]
-        found = json.loads(measured.stdout)
+    for count in counts:
+        found = decided["p95"][str(count)]
         if stable is None and found["spread"] <= STABLE_WITHIN:
             stable = count
         section.rows.append(
@@ -186,11 +189,8 @@ def run(ctx: Context) -> Section:
         if stable is not None
         else f"No request count tried kept the p95 within {STABLE_WITHIN * 100:g}% here."
     )
-    gate_count = 4 if ctx.smoke else RUNS
     for head, label, wanted in (("base.pkl", "equal models pass", True), ("slow.pkl", "3x the work fails", False)):
-        argv = ctx.module(NAME, "gate", str(folder), head, str(gate_count))
-        [measured] = interleave({"gate": Case(argv)}, repeats=1, warmup=0)["gate"]
-        found = json.loads(measured.stdout)
+        found = decided["gate"][head]
         rate = (found["runs"] - found["regressed"]) / found["runs"] if wanted else found["regressed"] / found["runs"]
         section.rows.append(
             Row(
@@ -213,10 +213,13 @@ def main(argv: list[str]) -> None:
         serving.write_models(folder)
     elif command == "loop":
         print(json.dumps({"median_ms": user_loop(folder, int(argv[2]))}))
-    elif command == "p95":
-        print(json.dumps(p95_spread(folder, int(argv[2]), int(argv[3]))))
-    elif command == "gate":
-        print(json.dumps(gate_runs(folder, argv[2], int(argv[3]))))
+    elif command == "decide":
+        counts, repeats, runs = [int(c) for c in argv[2].split(",")], int(argv[3]), int(argv[4])
+        decided = {
+            "p95": {str(count): p95_spread(folder, count, repeats) for count in counts},
+            "gate": {head: gate_runs(folder, head, runs) for head in ("base.pkl", "slow.pkl")},
+        }
+        print(json.dumps(decided))
 
 
 if __name__ == "__main__":
