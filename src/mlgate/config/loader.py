@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import (
+    DEFAULT_MEMORY_BUDGET,
     DEFAULT_SAMPLE_ROWS,
     Config,
     DataChecks,
@@ -69,6 +70,8 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             label=d.get("label"),
             schema=d.get("schema"),
             sample_rows=d.get("sample_rows", DEFAULT_SAMPLE_ROWS),
+            exact=d.get("exact"),
+            memory_budget=_bytes(d.get("memory_budget", DEFAULT_MEMORY_BUDGET >> 20)),
             checks=DataChecks(
                 nulls_max_fraction=checks.get("nulls", {}).get("max_fraction", defaults.nulls_max_fraction),
                 drift_method=checks.get("drift", {}).get("method", defaults.drift_method),
@@ -98,6 +101,14 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
         retrain=RetrainConfig(**ret),
         report=_report(data.get("report", {})),
     )
+
+
+def _bytes(budget: int | str) -> int:
+    """data.memory_budget (validated: MiB as a number, or "512MiB" / "2GiB") in bytes."""
+    if isinstance(budget, int):
+        return budget << 20
+    number, unit = budget[:-3].strip(), budget[-3:]
+    return int(float(number) * (1 << (30 if unit == "GiB" else 20)))
 
 
 def _report(raw: dict[str, Any]) -> ReportConfig:

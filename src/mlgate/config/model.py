@@ -10,6 +10,7 @@ from mlgate.errors import InputError
 
 DEFAULT_CONFIG = Path("mlgate.yml")
 DEFAULT_SAMPLE_ROWS = 1_000_000
+DEFAULT_MEMORY_BUDGET = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class DataConfig:
     label: str | None = None
     schema: str | None = None
     sample_rows: int = DEFAULT_SAMPLE_ROWS
+    exact: bool | None = None  # None: stream when the data is a folder or would not fit memory_budget
+    memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes
     checks: DataChecks = field(default_factory=DataChecks)
 
 
@@ -147,7 +150,7 @@ class Config:
         start = self.root.resolve()
         return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), start)
 
-    def require_file(self, path: KeyPath, value: str | None) -> Path:
+    def require_file(self, path: KeyPath, value: str | None, *, folder: bool = False) -> Path:
         """The file a config key names; a missing key or file is reported at that key's line. It must lie in
         the repository, links followed: a policy file is reviewed as part of it, and a name that climbs out
         (`../`, an absolute path, a link) would read, and quote in errors, a file nobody reviewed."""
@@ -157,6 +160,6 @@ class Config:
         root = self.repository_root()
         if (resolved.exists() or resolved.is_symlink()) and not resolved.resolve().is_relative_to(root):
             raise self.error(path, f"file '{value}' is outside the repository at {root}; mlgate reads only files in it")
-        if not resolved.is_file():
+        if not (resolved.is_file() or (folder and resolved.is_dir())):
             raise self.error(path, f"file '{value}' does not exist")
         return resolved
