@@ -28,11 +28,11 @@ from mlgate.checks.drift import (
     MIN_NORM,
     P_VALUE_METHODS,
     ColumnDrift,
-    binned_statistic,
     categorical_drift_from_counts,
     choose_method,
     column_result,
     numeric_statistic,
+    psi_or_jensenshannon,
 )
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def _binned(method: str, reference: ColumnSummary, current: ColumnSummary) -> tu
     # Bin i holds [edge i-1, edge i): a value equal to an edge goes up, as numpy's searchsorted(side="right").
     ref = np.diff(np.concatenate(([0.0], _cdf(reference.kll, edges), [1.0])))
     cur = np.diff(np.concatenate(([0.0], _cdf(current.kll, edges), [1.0])))
-    statistic = binned_statistic(method, ref, cur)
+    statistic = psi_or_jensenshannon(method, ref, cur)
     shift = 2 * max(_rank_error(reference.kll), _rank_error(current.kll))
     if not shift:
         return statistic, 0.0
@@ -134,7 +134,7 @@ def _binned(method: str, reference: ColumnSummary, current: ColumnSummary) -> tu
             moved = shares.copy()
             moved[index] += step
             pair = (moved, other) if first else (other, moved)
-            slope += abs(binned_statistic(method, *pair) - statistic) / step
+            slope += abs(psi_or_jensenshannon(method, *pair) - statistic) / step
     return statistic, slope * shift
 
 
