@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
 from mlgate.results import Note, StepResult, result_path
-from mlgate.steps.base import Project, guarded
+from mlgate.steps.base import Project, Wanted, guarded, obtain
 
 if TYPE_CHECKING:
     from mlgate.adapters.datafiles import DataFile
     from mlgate.adapters.deepchecks_suites import Predictions, SuiteOutcome
+    from mlgate.adapters.dvc_fetch import Obtained
     from mlgate.checks import Finding
     from mlgate.checks.schema import DataSchema
     from mlgate.checks.validation import BuiltinResult, CheckOptions
@@ -42,6 +43,12 @@ class _Inputs:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+
+    def wanted(self, flag: Path | None, key: tuple[str, ...], value: str | None) -> Wanted | None:
+        """The file to make present before it is read (see steps.base.obtain)."""
+        if flag is not None:
+            return Wanted(flag, None, str(flag))
+        return None if value is None else Wanted.of(self.config, key, value)
 
     def path(self, flag: Path | None, key: tuple[str, ...], value: str | None) -> Path | None:
         if flag is not None:
@@ -296,6 +303,19 @@ class Inputs:
     predictions: Path | None = None  # metrics.predictions (deepchecks model_evaluation)
 
 
+def wanted_files(inputs: Inputs, config: Config) -> list[Wanted]:
+    """Every file validation reads: the data, the schema, and the predictions model_evaluation needs."""
+    named = _Inputs(config)
+    files = [
+        named.wanted(inputs.train, ("data", "train"), config.data.train),
+        named.wanted(inputs.test, ("data", "test"), config.data.test),
+        named.wanted(inputs.schema, ("data", "schema"), config.data.schema),
+    ]
+    if "model_evaluation" in config.data.checks.deepchecks:
+        files.append(named.wanted(inputs.predictions, ("metrics", "predictions"), config.metrics.predictions))
+    return [item for item in files if item is not None]
+
+
 def _train_and_label(inputs: Inputs, config: Config) -> tuple[Path, str]:
     train_path = _Inputs(config).required(inputs.train, ("data", "train"), config.data.train, "--train")
     return train_path, resolve_label(inputs, config)
@@ -312,6 +332,7 @@ def write_schema(inputs: Inputs, project: Project) -> str:
     """Infer the data schema from the train data and write it to `inputs.schema` (else data.schema, else
     mlgate.schema.yml); what was written, as one line."""
     config = project.config
+    obtain(project, wanted_files(inputs, config)[:1])
     train_path, label = _train_and_label(inputs, config)
     target = inputs.schema or (config.resolve(config.data.schema) if config.data.schema else Path(DEFAULT_SCHEMA_FILE))
     return _write_schema(_read_data(train_path, None, label)[0], label, target)
@@ -369,10 +390,11 @@ def _validate(inputs: Inputs, project: Project) -> StepResult:
     from mlgate.steps import validate_stream
 
     config = project.config
+    obtained = obtain(project, wanted_files(inputs, config))
     resolved = resolve(inputs, config)
     engine = validate_stream.choose_path(config, resolved.train, resolved.test)
     if engine.streaming:
-        return validate_stream.validate(resolved, engine, project)
+        return validate_stream.validate(resolved, engine, project, obtained)
     train_data, test_data = _read_data(resolved.train, resolved.test, resolved.label)
     suites = config.data.checks.deepchecks
     prediction_rows = _predictions(config, inputs.predictions, suites, test_data, resolved.label)
@@ -391,7 +413,7 @@ def _validate(inputs: Inputs, project: Project) -> StepResult:
                 suites, builtin, train_data, test_data, resolved.label, prediction_rows, project.results_dir
             )
     evidence = {"engine": engine.to_dict()}
-    return conclude(resolved, project, train_data, test_data, builtin, outcomes, evidence)
+    return conclude(resolved, project, train_data, test_data, builtin, outcomes, evidence, obtained)
 
 
 def conclude(
@@ -402,10 +424,12 @@ def conclude(
     builtin: BuiltinResult,
     outcomes: Sequence[SuiteOutcome],
     evidence: dict[str, Any],
+    obtained: Sequence[Obtained],
 ) -> StepResult:
     """The verdict, summary, annotations and evidence of the checks' results, recorded as validation.json.
 
-    `train`/`test` are the files read (or their streamed summaries); `evidence` adds to the standard sections."""
+    `train`/`test` are the files read (or their streamed summaries); `evidence` adds to the standard sections;
+    `obtained` says how each input file came to be present."""
     from mlgate.checks import worst
 
     config = project.config
@@ -419,7 +443,12 @@ def conclude(
     notes = annotator.notes(findings, [] if dataset_drift else [r.column for r in builtin.drift if r.drifted])
     label, schema_path = resolved.label, resolved.schema_path
     evidence = _evidence(train, test, label, schema_path, builtin, findings, outcomes, config) | evidence
-    lines = (f"{verdict}: {summary}", f"results: {result_path(project.results_dir, 'validation')}")
+    evidence["files"] = [item.to_dict() for item in obtained]
+    lines = (
+        f"{verdict}: {summary}",
+        *(f"file {item.line}" for item in obtained if item.way != "workspace"),
+        f"results: {result_path(project.results_dir, 'validation')}",
+    )
     commits = {"head": project.github.sha}
     return project.record(
         StepResult("validation", verdict, summary, commits, evidence, lines=lines, notes=tuple(notes))

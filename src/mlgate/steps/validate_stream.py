@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
-from mlgate.steps.base import Project, guarded
-from mlgate.steps.validate import Inputs, Resolved, check_options, conclude, resolve, resolve_label, resolve_schema
+from mlgate.steps.base import Project, guarded, obtain
+from mlgate.steps.validate import (
+    Inputs,
+    Resolved,
+    check_options,
+    conclude,
+    resolve,
+    resolve_label,
+    resolve_schema,
+    wanted_files,
+)
 
 if TYPE_CHECKING:
+    from mlgate.adapters.dvc_fetch import Obtained
     from mlgate.config.model import Config
     from mlgate.results import StepResult
     from mlgate.stream.scan import Partition
@@ -129,6 +139,7 @@ def _record(
     project: Project,
     train: DatasetSummary,
     test: DatasetSummary | None,
+    obtained: Sequence[Obtained],
     partitions: int | None = None,
 ) -> StepResult:
     from mlgate.stream.checks import run_checks
@@ -158,19 +169,20 @@ def _record(
     }
     sampling = {name: coverage.to_dict() for name, coverage in result.samples.items()} | {"scope": STREAMING_SCOPE}
     evidence = {"engine": engine_evidence, "sampling": sampling}
-    return conclude(resolved, project, train, test, result, (), evidence)
+    return conclude(resolved, project, train, test, result, (), evidence, obtained)
 
 
-def validate(resolved: Resolved, engine: Engine, project: Project) -> StepResult:
-    """One streaming pass over train and test (the caller guards it)."""
+def validate(resolved: Resolved, engine: Engine, project: Project, obtained: Sequence[Obtained]) -> StepResult:
+    """One streaming pass over train and test (the caller guards it); `obtained`: how the files came."""
     train, test = _summaries(resolved, project.config, None)
-    return _record(resolved, engine, project, train, test)
+    return _record(resolved, engine, project, train, test, obtained)
 
 
 def write_partition(inputs: Inputs, project: Project, partition: Partition) -> str:
     """Summarize partition i/n of the data into a sketch file in the results directory; what was written."""
     from mlgate.stream.sketchfile import partial_name, write_partial
 
+    obtain(project, wanted_files(inputs, project.config))
     resolved = resolve(inputs, project.config)
     train, test = _summaries(resolved, project.config, partition)
     target = project.results_dir / partial_name(partition.index, partition.count)
@@ -210,4 +222,4 @@ def _merge(inputs: Inputs, project: Project, folders: Sequence[Path]) -> StepRes
     resolved = Resolved(Path(train.path), test_path, resolve_label(inputs, config), *resolve_schema(inputs, config))
     _check_partials(resolved, merged)
     engine = Engine(True, f"merged {merged.partitions} partition sketches", config.data.memory_budget)
-    return _record(resolved, engine, project, train, test, partitions=merged.partitions)
+    return _record(resolved, engine, project, train, test, (), partitions=merged.partitions)
