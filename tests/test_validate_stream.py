@@ -249,13 +249,44 @@ def test_the_data_streams_when_it_would_not_fit_the_budget(bench_data: Path, tmp
     assert _verdicts(exact) == _verdicts(document)
 
 
-def test_four_partitions_merged_give_the_verdicts_of_one_pass(bench_data: Path, tmp_path: Path) -> None:
-    repo = _repo(tmp_path / "repo", bench_data, "  exact: false\n")
-    assert run_validate("--results-dir", "one", "validate", cwd=repo).returncode == 1
-    for index in range(1, 5):
-        result = run_validate("--results-dir", f"part{index}", "validate", "--partition", f"{index}/4", cwd=repo)
+def run_together(*commands: tuple[str, ...], cwd: Path) -> list[subprocess.CompletedProcess]:
+    """`mlgate` commands run at once, as the jobs of a matrix do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_"))}
+    running = [
+        (
+            args,
+            subprocess.Popen(
+                [sys.executable, "-m", "mlgate", *args],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for args in commands
+    ]
+    return [
+        subprocess.CompletedProcess(args, process.returncode, *process.communicate(timeout=300))
+        for args, process in running
+    ]
+
+
+@pytest.fixture(scope="module")
+def partitioned(bench_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository validated in one streaming pass (results in one/) and as 4 partitions (part1/ … part4/)."""
+    repo = _repo(tmp_path_factory.mktemp("partitioned") / "repo", bench_data, "  exact: false\n")
+    partitions = [("--results-dir", f"part{i}", "validate", "--partition", f"{i}/4") for i in range(1, 5)]
+    one, *parts = run_together(("--results-dir", "one", "validate"), *partitions, cwd=repo)
+    assert one.returncode == 1, one.stderr
+    for index, result in enumerate(parts, start=1):
         assert result.returncode == 0, result.stderr
         assert f"partition {index}/4" in result.stdout
+    return repo
+
+
+def test_four_partitions_merged_give_the_verdicts_of_one_pass(partitioned: Path) -> None:
+    repo = partitioned
     merged = run_validate(
         "--results-dir", "merged", "validate", "--merge", *(f"part{i}" for i in range(1, 5)), cwd=repo
     )
@@ -276,22 +307,31 @@ def test_four_partitions_merged_give_the_verdicts_of_one_pass(bench_data: Path, 
     assert four["evidence"]["engine"]["partitions"] == 4
     assert four["evidence"]["inputs"]["train"]["rows"] == 30_000
 
-    # Bad input: a partition missing, a partition twice, a sketch from another mlgate version.
-    missing = run_validate("--results-dir", "m", "validate", "--merge", "part1", "part2", "part4", cwd=repo)
-    assert missing.returncode == 2 and "partition 3/4 is missing" in missing.stderr, missing.stderr
-    twice = run_validate("--results-dir", "m", "validate", "--merge", "part1", "part1", "part2", cwd=repo)
-    assert twice.returncode == 2 and "is partition 1/4 again" in twice.stderr
+
+def test_an_incomplete_repeated_or_foreign_set_of_partitions_is_refused(partitioned: Path, tmp_path: Path) -> None:
+    repo = partitioned
+    old_part = tmp_path / "old"
+    old_part.mkdir()
     sketch = next((repo / "part2").glob("*.mlgate-sketch"))
     with np.load(sketch) as archive:
         arrays = {key: archive[key] for key in archive.files}
     header = json.loads(arrays["header"].tobytes())
     arrays["header"] = np.frombuffer(json.dumps(header | {"mlgate": "0.0.1"}).encode(), dtype=np.uint8)
-    with sketch.open("wb") as handle:
+    old_sketch = old_part / sketch.name
+    with old_sketch.open("wb") as handle:
         np.savez(handle, **arrays)
-    old = run_validate("--results-dir", "m", "validate", "--merge", *(f"part{i}" for i in range(1, 5)), cwd=repo)
-    assert old.returncode == 2 and str(sketch.relative_to(repo)) in old.stderr and "mlgate 0.0.1" in old.stderr
+    merge = ("--results-dir", "m", "validate", "--merge")
+    missing, twice, old, bad = run_together(
+        (*merge, "part1", "part2", "part4"),
+        (*merge, "part1", "part1", "part2"),
+        (*merge, "part1", str(old_part), "part3", "part4"),
+        ("validate", "--partition", "5/4"),
+        cwd=repo,
+    )
+    assert missing.returncode == 2 and "partition 3/4 is missing" in missing.stderr, missing.stderr
+    assert twice.returncode == 2 and "is partition 1/4 again" in twice.stderr
+    assert old.returncode == 2 and str(old_sketch) in old.stderr and "mlgate 0.0.1" in old.stderr, old.stderr
     assert "Traceback" not in old.stderr + missing.stderr + twice.stderr
-    bad = run_validate("validate", "--partition", "5/4", cwd=repo)
     assert bad.returncode == 2 and "--partition '5/4'" in bad.stderr
 
 

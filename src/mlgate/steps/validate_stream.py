@@ -143,8 +143,9 @@ def _record(
     partitions: int | None = None,
 ) -> StepResult:
     from mlgate.stream.checks import run_checks
+    from mlgate.stream.numeric import KLL_K, new_kll
     from mlgate.stream.source import BATCH_ROWS
-    from mlgate.stream.summary import COUNT_CAP, HLL_PRECISION, KLL_K, new_kll
+    from mlgate.stream.summary import COUNT_CAP, HLL_PRECISION
 
     for summary in (train, test):
         if summary is not None:

@@ -24,7 +24,8 @@ from mlgate.checks.quality import (
     null_findings_from_counts,
 )
 from mlgate.checks.validation import CheckOptions, schema_findings
-from mlgate.stream.drift import SketchDrift, drift_table
+from mlgate.stream.drift import drift_table
+from mlgate.stream.numeric import SketchDrift
 from mlgate.stream.summary import ColumnSummary, DatasetSummary, HashSample, SchemaFacts
 
 if TYPE_CHECKING:

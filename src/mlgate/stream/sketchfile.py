@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
 from mlgate.errors import InputError
-from mlgate.stream.summary import ColumnSummary, DatasetSummary, HashSample, new_kll
+from mlgate.stream.numeric import NumericSketch, new_kll
+from mlgate.stream.summary import ColumnSummary, DatasetSummary, HashSample
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
 FORMAT = "mlgate-validation-sketch"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".mlgate-sketch"
 
 
@@ -88,8 +89,9 @@ def _dataset_parts(summary: DatasetSummary, prefix: str) -> tuple[dict[str, Any]
         )
         arrays[f"{prefix}/counts/{index}"] = _ipc(counts)
         arrays[f"{prefix}/hll/{index}"] = column.hll
-        if column.kll is not None:
-            arrays[f"{prefix}/kll/{index}"] = _bytes(column.kll.serialize())
+        numbers = column.numbers
+        if numbers is not None:
+            arrays[f"{prefix}/kll/{index}"] = _bytes(numbers.sketch.serialize())
         columns.append(
             {
                 "name": column.name,
@@ -100,7 +102,7 @@ def _dataset_parts(summary: DatasetSummary, prefix: str) -> tuple[dict[str, Any]
                 "overflowed": column.overflowed,
                 "pii": column.pii,
                 "outside": column.outside,
-                "moments": column.moments,
+                "moments": [numbers.count, numbers.mean, numbers.m2, numbers.nulls] if numbers else None,
             }
         )
     for kind, sample in (("feature", summary.feature_hashes), ("row", summary.row_hashes)):
@@ -173,8 +175,7 @@ def _read_dataset(meta: dict[str, Any], archive: Any) -> DatasetSummary:
             overflowed=spec["overflowed"],
             pii={kind: list(tally) for kind, tally in spec["pii"].items()},
             outside=list(spec["outside"]),
-            moments=list(spec["moments"]),
-            kll=new_kll(archive[kll_key].tobytes()) if kll_key in archive.files else None,
+            numbers=_numbers(archive[kll_key], spec["moments"]) if kll_key in archive.files else None,
             hll=archive[f"{role}/hll/{index}"].copy(),
         )
     samples = [
@@ -198,6 +199,11 @@ def _read_dataset(meta: dict[str, Any], archive: Any) -> DatasetSummary:
         meta["rows"],
         meta["batches"],
     )
+
+
+def _numbers(kll: np.ndarray, moments: list) -> NumericSketch:
+    count, mean, m2, nulls = moments
+    return NumericSketch(new_kll(kll.tobytes()), int(count), float(mean), float(m2), int(nulls))
 
 
 def read_partial(path: Path) -> Partial:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.checks.columns import NUMERIC_KINDS, kind_of
 from mlgate.checks.pii import PATTERNS, PiiHit, scan_distinct, scannable
 from mlgate.checks.quality import temporal_ticks
+from mlgate.stream.numeric import NumericSketch
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 # Distinct values counted exactly per column; the category checks need at most 50, the label check 20.
 COUNT_CAP = 1000
-# KLL accuracy parameter: normalized rank error about 0.3% (99% confidence) at any row count, ~24 KB per column.
-KLL_K = 1000
 # HLL registers 2**14: relative standard error 1.04 / 128 = 0.8%.
 HLL_PRECISION = 14
 HASH_SPACE = 1 << 64
@@ -109,12 +108,6 @@ def hll_estimate(registers: np.ndarray) -> int:
     return round(m * math.log(m / empty)) if raw <= 2.5 * m and empty else round(raw)
 
 
-def new_kll(data: bytes | None = None) -> Any:
-    from datasketches import kll_doubles_sketch
-
-    return kll_doubles_sketch(KLL_K) if data is None else kll_doubles_sketch.deserialize(data)
-
-
 def _is_nan(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
@@ -133,17 +126,16 @@ class ColumnSummary:
     overflowed: bool = False  # more than COUNT_CAP distinct values: `counts` holds examples, not counts
     pii: dict[str, list] = field(default_factory=dict)  # kind -> [rows, masked example], once overflowed
     outside: list[int] = field(default_factory=list)  # per range
-    moments: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # count, mean, sum of squares
-    kll: Any = None
-    hll: Any = None
+    numbers: NumericSketch | None = None  # numeric columns: KLL quantiles and exact moments
+    hll: Any = None  # filled once the column overflows COUNT_CAP (below it the counts are exact)
 
     def __post_init__(self) -> None:
         import numpy as np
 
         if self.hll is None:
             self.hll = np.zeros(1 << HLL_PRECISION, dtype=np.uint8)
-        if self.kll is None and self.numeric:
-            self.kll = new_kll()
+        if self.numbers is None and self.numeric:
+            self.numbers = NumericSketch()
         if not self.outside:
             self.outside = [0] * len(self.ranges)
 
@@ -177,10 +169,11 @@ class ColumnSummary:
         bounds = pc.min_max(array)
         if bounds["min"].is_valid:
             self._widen(bounds["min"].as_py(), bounds["max"].as_py())
-        if self.numeric:
+        if self.numbers is not None:
             self._add_numbers(array)
         self._count(array)
-        _hll_update(self.hll, hashes)
+        if self.overflowed:
+            _hll_update(self.hll, hashes)
 
     def _widen(self, low: Any, high: Any) -> None:
         self.low = low if self.low is None or low < self.low else self.low
@@ -188,29 +181,10 @@ class ColumnSummary:
 
     def _add_numbers(self, array: pa.Array) -> None:
         import numpy as np
-        import pyarrow as pa
 
-        values = array.drop_null().cast(pa.float64()).to_numpy(zero_copy_only=False)
-        values = values[~np.isnan(values)]
-        if not values.size:
-            return
-        self.kll.update(values)
-        mean = float(values.mean())
-        self._merge_moments(float(values.size), mean, float(np.square(values - mean).sum()))
+        values = self.numbers.update(array)
         for position, (low, high) in enumerate(self.ranges):
             self.outside[position] += int(np.count_nonzero((values < low) | (values > high)))
-
-    def _merge_moments(self, count: float, mean: float, squares: float) -> None:
-        n, old_mean, old_squares = self.moments
-        total = n + count
-        delta = mean - old_mean
-        self.moments = [total, old_mean + delta * count / total, old_squares + squares + delta**2 * n * count / total]
-
-    @property
-    def std(self) -> float:
-        """Population standard deviation of the numbers (NaN and nulls dropped), as numpy's std."""
-        n, _, squares = self.moments
-        return math.sqrt(squares / n) if n else 0.0
 
     def _count(self, array: pa.Array) -> None:
         import pyarrow.compute as pc
@@ -238,13 +212,19 @@ class ColumnSummary:
                 self.counts[value] = count
 
     def _overflow(self) -> None:
-        """From here on the column's PII is scanned batch by batch; what was counted so far is scanned once."""
+        """From here on the column's PII is scanned and its HLL filled batch by batch; what was counted so far
+        is scanned and hashed into the HLL once."""
+        self.overflowed = True
+        self._absorb_distinct(self)
+
+    def _absorb_distinct(self, column: ColumnSummary) -> None:
+        """The PII scan and HLL of an overflowed column take the exactly counted values of `column`."""
         import numpy as np
 
-        self.overflowed = True
-        if self.counts:
-            keys = self._values_array()
-            self._scan_pii_distinct(keys, np.array(list(self.counts.values()), dtype=np.int64))
+        if column.counts:
+            keys = column._values_array()
+            self._scan_pii_distinct(keys, np.array(list(column.counts.values()), dtype=np.int64))
+            _hll_update(self.hll, column_hash(keys))
 
     def _values_array(self) -> pa.Array:
         import pyarrow as pa
@@ -296,24 +276,21 @@ class ColumnSummary:
         self.nans += other.nans
         if other.low is not None:
             self._widen(other.low, other.high)
-        if self.numeric:
-            self.kll.merge(other.kll)
-            if other.moments[0]:
-                self._merge_moments(*other.moments)
+        if self.numbers is not None:
+            self.numbers.merge(other.numbers)
             self.outside = [a + b for a, b in zip(self.outside, other.outside, strict=True)]
         np.maximum(self.hll, other.hll, out=self.hll)
         self._merge_counts(other)
 
     def _merge_counts(self, other: ColumnSummary) -> None:
-        import numpy as np
 
         if not self.overflowed and not other.overflowed and len(set(self.counts) | set(other.counts)) <= COUNT_CAP:
             self._absorb_counts(other.counts.items())
             return
         if not self.overflowed:
             self._overflow()
-        if not other.overflowed and other.counts:
-            self._scan_pii_distinct(other._values_array(), np.array(list(other.counts.values()), dtype=np.int64))
+        if not other.overflowed:
+            self._absorb_distinct(other)
         for kind, (rows, example) in other.pii.items():
             tally = self.pii.setdefault(kind, [0, example])
             tally[0] += rows
