@@ -21,6 +21,7 @@ is stated so that it can be added at the runner's bandwidth.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import shutil
 import subprocess
@@ -72,6 +73,7 @@ class Runner:
         self.root, self.python = root, python
         self.home, self.uv_cache, self.pip_cache = root / "mlgate", root / "uv-cache", root / "pip-cache"
         self.venv, self.source = root / "venv", root / "src-copy"
+        self._runs = itertools.count(1)
         venv_bin = str(ctx.python.parent)
         path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
         clean = {k: v for k, v in os.environ.items() if k not in DROPPED and not k.startswith(("MLGATE_", "GITHUB_"))}
@@ -85,10 +87,12 @@ class Runner:
         }
 
     def fresh(self) -> Callable[[], None]:
-        """Before a run: nothing installed, no cache."""
+        """Before a run: nothing installed, no cache. The last run's folder is moved aside, not deleted: deleting
+        a venv of ~50,000 files takes minutes on a busy disk, and would compete with the next measured run."""
 
         def prepare() -> None:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if self.root.exists():
+                self.root.rename(self.root.with_name(f"{self.root.name}-done-{next(self._runs)}"))
             self.root.mkdir(parents=True)
             self.source.mkdir()  # the action's sources as pip builds them (a copy: pip must not touch the repo)
             for name in ("pyproject.toml", "README.md"):
