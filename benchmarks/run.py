@@ -28,13 +28,14 @@ from benchmarks.report import render
 BENCHMARKS = (
     "startup",
     "validation",
-    "streaming",
     "significance",
     "compare",
     "sticky_comment",
     "pr_overhead",
     "plots",
     "monitor",
+    "setup_install",
+    "streaming",
 )
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
 DEFAULT_CACHE = BENCH_DIR / ".cache"

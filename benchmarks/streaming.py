@@ -1,4 +1,4 @@
-"""9. Validation past memory: `mlgate validate` streaming (data.exact: false) at 10M and 100M rows × 20 columns,
+"""10. Validation past memory: `mlgate validate` streaming (data.exact: false) at 10M and 100M rows × 20 columns,
 against what a user would run instead at the largest size each can hold: mlgate's in-memory path and
 deepchecks `data_integrity` + `train_test_validation`.
 

@@ -20,13 +20,14 @@ from benchmarks import example_repo, harness  # noqa: E402  (the repository root
 SECTIONS = (
     "startup",
     "validation",
-    "streaming",
     "significance",
     "compare",
     "sticky_comment",
     "pr_overhead",
     "plots",
     "monitor",
+    "setup_install",
+    "streaming",
 )
 
 

@@ -9,6 +9,7 @@ from mlgate.config.model import (
     DEFAULT_CHATOPS_PERMISSIONS,
     DEFAULT_MEMORY_BUDGET,
     DEFAULT_SAMPLE_ROWS,
+    SERVING_PREFIX,
     ChatOpsConfig,
     Config,
     DataChecks,
@@ -21,7 +22,9 @@ from mlgate.config.model import (
     MonitorConfig,
     ReportConfig,
     RetrainConfig,
+    ServingConfig,
     Significance,
+    TestsConfig,
     Tolerance,
     TrainConfig,
 )
@@ -94,6 +97,7 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             history=m.get("history", MetricsConfig.history),
             gate=_gate_rules(base, m.get("gate", {})),
             significance=Significance(**significance),
+            serving_gated="serving" in data and data["serving"] is not False,
         ),
         deploy=DeployConfig(
             model=dep.get("model"),
@@ -104,6 +108,8 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             allowed_refs=tuple(dep.get("allowed_refs", ())),
         ),
         retrain=RetrainConfig(**ret),
+        tests=_tests(data.get("tests", True)),
+        serving=_serving(base, data.get("serving", False), m.get("gate", {})),
         report=_report(data.get("report", {})),
         monitor=_monitor(data.get("monitor", {})),
         chatops=_chatops(data.get("chatops", {})),
@@ -142,6 +148,23 @@ def _bytes(budget: int | str) -> int:
         return budget << 20
     number, unit = budget[:-3].strip(), budget[-3:]
     return int(float(number) * (1 << (30 if unit == "GiB" else 20)))
+
+
+def _tests(raw: bool | dict[str, Any]) -> TestsConfig:
+    return TestsConfig(**raw) if isinstance(raw, dict) else TestsConfig(enabled=raw)
+
+
+def _serving(config: Config, raw: bool | dict[str, Any], gate: dict[str, Any]) -> ServingConfig:
+    from mlgate.serving.metrics import SERVING_METRICS
+
+    serving = ServingConfig(**raw, enabled=True) if isinstance(raw, dict) else ServingConfig(enabled=raw)
+    if serving.enabled:
+        for metric in gate:
+            name = metric.removeprefix(SERVING_PREFIX)
+            if metric.startswith(SERVING_PREFIX) and name not in SERVING_METRICS:
+                known = ", ".join(SERVING_PREFIX + known for known in SERVING_METRICS)
+                raise config.error(("metrics", "gate", metric), f"is not a serving metric (one of {known})")
+    return serving
 
 
 def _report(raw: dict[str, Any]) -> ReportConfig:
