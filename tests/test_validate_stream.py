@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -204,8 +203,8 @@ def test_benchmark_data_gives_the_same_verdicts_and_statistics_within_their_boun
 # ---- the command line ------------------------------------------------------------------------------------
 
 
-def run_validate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_"))} | (env or {})
+def run_validate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_"))}
     return subprocess.run(
         [sys.executable, "-m", "mlgate", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
@@ -390,36 +389,3 @@ def test_memory_budget_and_exact_settings_are_checked(tmp_path: Path) -> None:
     (repo / "mlgate.yml").write_text("data:\n  label: y\n  memory_budget: 2 gigs\n")
     result = run_validate("validate", cwd=repo)
     assert result.returncode == 2 and "memory_budget" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime")
-def test_spark_on_local2_gives_the_verdicts_of_one_pass(bench_data: Path, tmp_path: Path) -> None:
-    """data.engine: spark: three Parquet parts summarized by Spark's executors (local[2]), merged on the driver."""
-    repo = tmp_path / "repo"
-    (repo / "train").mkdir(parents=True)
-    table = pq.read_table(bench_data / "train.parquet")
-    for part in range(3):
-        pq.write_table(table.slice(part * 10_000, 10_000), repo / "train" / f"part-{part:05d}.parquet")
-    _repo(repo, bench_data)
-    config = "data:\n  train: train\n  test: data/test.parquet\n  label: label\n"
-    (repo / "mlgate.yml").write_text(config, encoding="utf-8")
-    local = run_validate("--results-dir", "local", "validate", cwd=repo)
-    (repo / "mlgate.yml").write_text(config + "  engine: spark\n  spark_master: local[2]\n", encoding="utf-8")
-    # Small input splits, so each file is a Spark partition of its own and the driver merges several.
-    conf = ("spark.sql.files.maxPartitionBytes=262144", "spark.ui.enabled=false")
-    env = {"PYSPARK_SUBMIT_ARGS": " ".join(f"--conf {item}" for item in conf) + " pyspark-shell"}
-    spark = run_validate("--results-dir", "spark", "validate", cwd=repo, env=env)
-    assert local.returncode == spark.returncode == 1, spark.stderr[-3000:]
-    one, on_spark = _document(repo / "local" / "validation.json"), _document(repo / "spark" / "validation.json")
-    assert _verdicts(on_spark) == _verdicts(one)
-    assert on_spark["evidence"]["engine"]["path"] == "spark"
-    assert on_spark["evidence"]["engine"]["spark_partitions"]["train"] >= 3
-    assert on_spark["evidence"]["inputs"]["train"]["rows"] == 30_000
-    exact_checks = ("nulls", "duplicates", "leakage", "label", "pii", "schema")
-    assert [f for f in on_spark["evidence"]["findings"] if f["check"] in exact_checks] == [
-        f for f in one["evidence"]["findings"] if f["check"] in exact_checks
-    ]
-    csv = tmp_path / "t.csv"
-    pq.read_table(bench_data / "test.parquet").slice(0, 50).to_pandas().to_csv(csv, index=False)
-    refused = run_validate("validate", "--test", str(csv), cwd=repo, env=env)
-    assert refused.returncode == 2 and "data.engine: spark reads Parquet" in refused.stderr, refused.stderr

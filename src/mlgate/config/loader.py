@@ -80,8 +80,6 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             sample_rows=d.get("sample_rows", DEFAULT_SAMPLE_ROWS),
             exact=d.get("exact"),
             memory_budget=_bytes(d.get("memory_budget", DEFAULT_MEMORY_BUDGET >> 20)),
-            engine=d.get("engine", "local"),
-            spark_master=d.get("spark_master"),
             checks=DataChecks(
                 nulls_max_fraction=checks.get("nulls", {}).get("max_fraction", defaults.nulls_max_fraction),
                 drift_method=checks.get("drift", {}).get("method", defaults.drift_method),

@@ -97,8 +97,6 @@ class DataConfig:
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     exact: bool | None = None  # None: stream when the data is a folder or would not fit memory_budget
     memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes
-    engine: str = "local"  # "spark": Spark's executors summarize the partitions (streaming path)
-    spark_master: str | None = None  # None: spark-submit's or PySpark's default
     checks: DataChecks = field(default_factory=DataChecks)
 
 

@@ -49,11 +49,10 @@ class Engine:
     streaming: bool
     reason: str
     memory_budget: int  # bytes
-    engine: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": "spark" if self.engine == "spark" else "streaming" if self.streaming else "memory",
+            "path": "streaming" if self.streaming else "memory",
             "reason": self.reason,
             "memory_budget_mib": self.memory_budget / 2**20,
         }
@@ -69,10 +68,6 @@ def choose_path(config: Config, train: Path, test: Path | None) -> Engine:
 
     data = config.data
     budget = data.memory_budget
-    if data.engine == "spark":
-        if data.exact:
-            raise config.error(("data", "engine"), "spark streams the data; it cannot go with data.exact: true")
-        return Engine(True, "data.engine is spark", budget, "spark")
     if data.exact is not None:
         return Engine(not data.exact, f"data.exact is {str(data.exact).lower()}", budget)
     paths = [path for path in (train, test) if path is not None]
@@ -108,9 +103,7 @@ def _sources(resolved: Resolved) -> tuple[Source, Source | None, list[str]]:
 
 def _summaries(
     resolved: Resolved, config: Config, partition: Partition | None
-) -> tuple[DatasetSummary, DatasetSummary | None, dict[str, int]]:
-    """Both files summarized (or partition i/n of them); with data.engine spark, by Spark's executors, and
-    how many Spark partitions each had."""
+) -> tuple[DatasetSummary, DatasetSummary | None]:
     from mlgate import gha
     from mlgate.stream.scan import schema_ranges, summarize
 
@@ -122,26 +115,13 @@ def _summaries(
     train_source, test_source, features = _sources(resolved)
     ranges = schema_ranges(resolved.rules)
     budget = config.data.memory_budget
-    if config.data.engine == "spark" and partition is None:
-        from mlgate.stream.spark import summarize_with_spark
-
-        with gha.group("mlgate validate: summarizing the data on Spark"):
-            sources = {"train": train_source} | ({"test": test_source} if test_source is not None else {})
-            done = {
-                role: summarize_with_spark(
-                    source, role, features, budget=budget, ranges=ranges, master=config.data.spark_master
-                )
-                for role, source in sources.items()
-            }
-        test_done = done.get("test")
-        return done["train"][0], test_done[0] if test_done else None, {r: n for r, (_, n) in done.items()}
     part = f" (partition {partition})" if partition else ""
     with gha.group(f"mlgate validate: streaming the data{part}"):
         train = summarize(train_source, "train", features, budget=budget, ranges=ranges, partition=partition)
         test = None
         if test_source is not None:
             test = summarize(test_source, "test", features, budget=budget, ranges=ranges, partition=partition)
-    return train, test, {}
+    return train, test
 
 
 def _require_rows(summary: DatasetSummary) -> None:
@@ -161,7 +141,6 @@ def _record(
     test: DatasetSummary | None,
     obtained: Sequence[Obtained],
     partitions: int | None = None,
-    spark_partitions: dict[str, int] | None = None,
 ) -> StepResult:
     from mlgate.stream.checks import run_checks
     from mlgate.stream.numeric import KLL_K, new_kll
@@ -176,7 +155,6 @@ def _record(
     engine_evidence = engine.to_dict() | {
         "batch_rows": BATCH_ROWS,
         "partitions": partitions,
-        **({"spark_partitions": spark_partitions} if spark_partitions else {}),
         "kll_k": KLL_K,
         "kll_rank_error": new_kll().normalized_rank_error(False),
         "exact_counts_up_to": COUNT_CAP,
@@ -197,8 +175,8 @@ def _record(
 
 def validate(resolved: Resolved, engine: Engine, project: Project, obtained: Sequence[Obtained]) -> StepResult:
     """One streaming pass over train and test (the caller guards it); `obtained`: how the files came."""
-    train, test, spark_partitions = _summaries(resolved, project.config, None)
-    return _record(resolved, engine, project, train, test, obtained, spark_partitions=spark_partitions)
+    train, test = _summaries(resolved, project.config, None)
+    return _record(resolved, engine, project, train, test, obtained)
 
 
 def write_partition(inputs: Inputs, project: Project, partition: Partition) -> str:
@@ -207,7 +185,7 @@ def write_partition(inputs: Inputs, project: Project, partition: Partition) -> s
 
     obtain(project, wanted_files(inputs, project.config))
     resolved = resolve(inputs, project.config)
-    train, test, _ = _summaries(resolved, project.config, partition)
+    train, test = _summaries(resolved, project.config, partition)
     target = project.results_dir / partial_name(partition.index, partition.count)
     write_partial(target, partition.index, partition.count, resolved.label, [s for s in (train, test) if s])
     rows = f"{train.rows:,} train rows" + (f", {test.rows:,} test rows" if test is not None else "")

@@ -121,28 +121,6 @@ def _dataset_parts(summary: DatasetSummary, prefix: str) -> tuple[dict[str, Any]
     return meta, arrays
 
 
-def summary_bytes(summary: DatasetSummary) -> bytes:
-    """One summary as an archive's bytes (what a Spark executor sends the driver)."""
-    import io
-
-    import numpy as np
-
-    meta, arrays = _dataset_parts(summary, summary.role)
-    arrays["header"] = _bytes(json.dumps(meta).encode("utf-8"))
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def summary_from_bytes(data: bytes) -> DatasetSummary:
-    import io
-
-    import numpy as np
-
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        return _read_dataset(json.loads(archive["header"].tobytes().decode("utf-8")), archive)
-
-
 def write_partial(path: Path, partition: int, partitions: int, label: str, datasets: Sequence[DatasetSummary]) -> None:
     import numpy as np
 
