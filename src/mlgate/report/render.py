@@ -188,6 +188,18 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
     return Section("checks", "data checks", "\n\n".join(blocks), 2) if blocks else None
 
 
+def files_section(results: Sequence[StepResult]) -> Section | None:
+    """How each file a step read came to be there (restored from git, pulled, reproduced); one line."""
+    seen: dict[str, str] = {}
+    for result in results:
+        for item in result.evidence.get("files") or ():
+            if isinstance(item, dict) and item.get("way") != "workspace" and item.get("path"):
+                seen.setdefault(str(item["path"]), str(item.get("detail", item.get("way", ""))))
+    if not seen:
+        return None
+    return Section("files", "files", "Files: " + " · ".join(f"{code(p)} {text(d)}" for p, d in seen.items()), 3)
+
+
 def _change_line(rows: Sequence[evidence.Change]) -> str:
     shown = ", ".join(f"{code(row.name)} {code(row.base or DASH)} → {code(row.head or DASH)}" for row in rows[:3])
     return shown + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
@@ -387,6 +399,7 @@ def sections(results: Sequence[StepResult], context: ReportContext) -> list[Sect
         metrics_section(results),
         steps_section(results),
         checks_section(results),
+        files_section(results),
         changes_section(results),
         drift_section(results),
         gap_section(results),
