@@ -165,7 +165,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     try:
         sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
         gate = evaluate_gate(
-            cfg.metrics.gate,
+            cfg.metrics.metric_rules,
             base_snap.metrics if baseline else None,
             head_snap.metrics,
             sides,
@@ -206,7 +206,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         "data_versions": [d.to_dict() for d in data_diffs],
         "significance": dataclasses.asdict(significance)
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
-        "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
+        "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.metric_rules, history),
         "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
         "train_test_gap": [g.to_dict() for g in gap.gaps(metric_diffs, cfg.report.max_gap_widening)],
         "files": [item.to_dict() for item in obtained],
