@@ -82,6 +82,9 @@ def test_bad_input_is_refused_and_the_history_stays(monitored: Workspace) -> Non
     yml.write_text(text.replace("latency_ms: latency", "latency_ms: response_time"))
     err = _refused(monitored, 3)
     assert "monitor.columns.latency_ms: column 'response_time' is not in the production log production" in err
+    yml.write_text(text.replace("latency_ms: latency", "latency: latency"))
+    err = _refused(monitored, 3)
+    assert "mlgate.yml:12: monitor.columns.latency: unknown key 'latency' (allowed: error, features, label," in err
     yml.write_text(text)
 
     swap = (
