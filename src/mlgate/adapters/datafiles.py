@@ -8,13 +8,14 @@ UTF-8 check streams the file in fixed-size blocks, and only runs when Arrow has 
 from __future__ import annotations
 
 import codecs
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlgate.errors import InputError
-from mlgate.inputfile import check_regular
+from mlgate.inputfile import check_regular, not_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -79,14 +80,23 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
 
 
+def _arrow_file(path: Path) -> pa.NativeFile:
+    """`path` opened for Arrow by its bytes: Arrow encodes a str path as strict UTF-8, so a file name that is
+    not UTF-8 (Python holds its bytes as surrogates) would fail inside Arrow."""
+    import pyarrow as pa
+
+    return pa.OSFile(os.fsencode(path))
+
+
 def _arrow_csv(path: Path, *, streaming: bool) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if not streaming:
-        return pacsv.read_csv(path)
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
-    return pa.Table.from_batches(list(reader), schema=reader.schema)
+    with _arrow_file(path) as source:
+        if not streaming:
+            return pacsv.read_csv(source)
+        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
+        return pa.Table.from_batches(list(reader), schema=reader.schema)
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -99,6 +109,10 @@ def _read_csv(path: Path) -> pa.Table:
 
     if path.stat().st_size == 0:
         raise InputError("is empty", file=path)
+    with path.open("rb") as handle:
+        problem = not_text(handle.read(4096))
+    if problem is not None:
+        raise InputError(f"{problem}, not CSV text", file=path)
     for streaming in (True, False):
         try:
             table = _arrow_csv(path, streaming=streaming)
@@ -126,7 +140,8 @@ def _read_parquet(path: Path) -> pa.Table:
     if path.stat().st_size == 0:
         raise InputError("is empty", file=path)
     try:
-        return pq.read_table(path)
+        with _arrow_file(path) as source:
+            return pq.read_table(source)
     except (pa.ArrowInvalid, OSError) as exc:
         if "magic bytes" in str(exc) or "footer" in str(exc) or "Parquet" in str(exc):
             raise InputError("is not a Parquet file (its suffix says Parquet, its bytes do not)", file=path) from None

@@ -286,9 +286,12 @@ def _summary(findings: Sequence[Finding], train: DataFile, test: DataFile | None
     failed = sorted({f.check for f in findings if f.severity == "fail"})
     warned = sorted({f.check for f in findings if f.severity == "warn"})
     data = f"{train.rows:,} train rows" + (f", {test.rows:,} test rows" if test is not None else "")
-    parts = [f"failed: {', '.join(failed)}"] if failed else []
-    parts += [f"warnings: {', '.join(warned)}"] if warned else []
-    return f"{'; '.join(parts) or 'all checks passed'} ({data}, {len(train.columns)} columns)"
+    # The verdict is said beside the summary ("fail: nulls, pii; warnings: schema"): the checks of the verdict
+    # come first, unlabelled, so that no line says the verdict twice ("fail: failed: …").
+    named = ", ".join(failed or warned) or "all checks passed"
+    if failed and warned:
+        named += f"; warnings: {', '.join(warned)}"
+    return f"{named} ({data}, {len(train.columns)} columns)"
 
 
 @dataclass(frozen=True)
@@ -445,7 +448,7 @@ def conclude(
     evidence = _evidence(train, test, label, schema_path, builtin, findings, outcomes, config) | evidence
     evidence["files"] = [item.to_dict() for item in obtained]
     lines = (
-        f"{verdict}: {summary}",
+        f"validate: {verdict}: {summary}",
         *(f"file {item.line}" for item in obtained if item.way != "workspace"),
         f"results: {result_path(project.results_dir, 'validation')}",
     )
