@@ -26,6 +26,8 @@ SECTIONS = (
     "pr_overhead",
     "plots",
     "monitor",
+    "setup_install",
+    "streaming",
     "serving",
 )
 
