@@ -269,6 +269,20 @@ def test_unknown_base_is_an_input_error(metrics_repo: MetricsRepo, invoke):
     assert run.err.strip() == "mlgate: error: --base 'no-such-branch' does not name a commit in this repository"
 
 
+def test_unrelated_histories_say_so_and_ask_for_base(metrics_repo: MetricsRepo, invoke):
+    base_and_pr(metrics_repo, 0.85)
+    git(metrics_repo.path, "update-ref", "refs/remotes/origin/main", "main")
+    git(metrics_repo.path, "checkout", "--quiet", "--orphan", "unrelated")
+    metrics_repo.commit("a history of its own")
+    run = invoke("compare", cwd=metrics_repo.path)
+    assert run.code == 2
+    assert run.err.strip() == (
+        "mlgate: error: HEAD and origin/main and main have unrelated histories (no merge-base): "
+        "pass the commit to compare with as --base"
+    )
+    assert read_json(metrics_repo.path / ".mlgate/results/compare.json")["verdict"] == "error"
+
+
 def test_history_lists_base_commits_that_changed_metrics(metrics_repo: MetricsRepo, invoke):
     metrics_repo.write("mlgate.yml", NO_PREDICTIONS)
     values = [0.80, 0.82, 0.84]

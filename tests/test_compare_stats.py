@@ -75,6 +75,40 @@ def test_point_values_equal_scikit_learn():
     assert point_value("r2", regression) == pytest.approx(sk.r2_score(target, regression.y_pred))
 
 
+def test_balanced_accuracy_mcc_and_average_precision_equal_scikit_learn():
+    base, head = binary_pair(900, seed=3)
+    for preds in (base, head):
+        y, p, s = preds.y_true, preds.y_pred, preds.y_score
+        assert point_value("balanced_accuracy", preds) == pytest.approx(sk.balanced_accuracy_score(y, p), abs=1e-12)
+        assert point_value("mcc", preds) == pytest.approx(sk.matthews_corrcoef(y, p), abs=1e-12)
+        assert point_value("average_precision", preds) == pytest.approx(sk.average_precision_score(y, s), abs=1e-12)
+    coarse = Predictions(base.y_true, base.y_pred, base.y_score.round(1))  # many tied scores
+    expected = sk.average_precision_score(coarse.y_true, coarse.y_score)
+    assert point_value("average_precision", coarse) == pytest.approx(expected, abs=1e-12)
+
+    rng = np.random.default_rng(4)
+    labels = np.array(["cat", "dog", "emu", "gnu"])
+    truth = labels[rng.integers(0, 3, 700)]  # gnu is predicted now and then but never true
+    guess = np.where(rng.random(700) < 0.6, truth, labels[rng.integers(0, 4, 700)])
+    multiclass = Predictions(truth, guess)
+    with pytest.warns(UserWarning, match="classes not in y_true"):  # recall averages over y_true's classes
+        expected = sk.balanced_accuracy_score(truth, guess)
+    assert point_value("balanced_accuracy", multiclass) == pytest.approx(expected, abs=1e-12)
+    assert point_value("mcc", multiclass) == pytest.approx(sk.matthews_corrcoef(truth, guess), abs=1e-12)
+    constant = Predictions(truth, np.full(700, "cat"))
+    assert point_value("mcc", constant) == sk.matthews_corrcoef(truth, constant.y_pred) == 0.0
+
+
+@pytest.mark.parametrize("metric", ["balanced_accuracy", "mcc", "average_precision"])
+def test_paired_intervals_of_the_added_metrics_hold_the_observed_delta(metric: str):
+    base, head = binary_pair(1500, seed=5)
+    interval = paired_interval(metric, base, head, alpha=ALPHA, resamples=2000, seed=11)
+    observed = point_value(metric, head) - point_value(metric, base)
+    assert interval.delta == pytest.approx(observed, abs=1e-12)
+    assert interval.low < observed < interval.high
+    assert interval.high - interval.low < 0.2
+
+
 def test_metric_names_resolve_through_nesting_and_aliases():
     assert metric_kind("eval.test.accuracy") == "accuracy"
     assert metric_kind("metrics.json:auc") == "roc_auc"

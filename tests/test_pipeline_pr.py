@@ -148,7 +148,7 @@ def test_pr_command_clears_stale_results_and_stops_on_a_broken_config(example_re
 
 def test_demo_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me")
-    result = run_mlgate("demo", str(tmp_path), cwd=tmp_path)
+    result = run_mlgate("demo", str(tmp_path), cwd=tmp_path, timeout=1200)
     assert result.returncode == 2
     assert "is not empty" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]

@@ -38,7 +38,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo(demo_dir: Path) -> subprocess.CompletedProcess[str]:
     """One demo run (both pull requests, one browser session for all their pages)."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    return run_mlgate("demo", str(demo_dir), "--screenshots", str(SCREENSHOTS), cwd=demo_dir.parent)
+    # The demo trains and reports two PRs: ~1 min alone, many more on a loaded 2-core machine.
+    return run_mlgate("demo", str(demo_dir), "--screenshots", str(SCREENSHOTS), cwd=demo_dir.parent, timeout=1200)
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,16 @@ class GitHubContext:
             return None
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
 
+    def credentials(self, token: str | None) -> tuple[str, str]:
+        """The repository and token every GitHub driver needs, or one sentence naming what is missing."""
+        if not token:
+            raise InputError("the github driver needs a token: set the token input, --token or GITHUB_TOKEN")
+        if not self.repository:
+            raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+        return self.repository, token
 
-def _get(payload: Mapping[str, Any], dotted: str, kind: type, source: Path) -> Any:
+
+def payload_value(payload: Mapping[str, Any], dotted: str, kind: type, source: Path) -> Any:
     value: Any = payload
     parts = dotted.split(".")
     for depth, part in enumerate(parts):
@@ -89,8 +97,8 @@ def context_from_env(env: Mapping[str, str]) -> GitHubContext:
     source = Path(event_path) if event_path else Path("event.json")
     if event_path:
         payload = load_event(source)
-    pr_number = _get(payload, "pull_request.number", int, source)
-    head_sha = _get(payload, "pull_request.head.sha", str, source)
+    pr_number = payload_value(payload, "pull_request.number", int, source)
+    head_sha = payload_value(payload, "pull_request.head.sha", str, source)
     env_sha = env.get("GITHUB_SHA") or None
     return GitHubContext(
         event_name=env.get("GITHUB_EVENT_NAME") or None,
@@ -98,11 +106,11 @@ def context_from_env(env: Mapping[str, str]) -> GitHubContext:
         sha=head_sha or env_sha,
         ref=env.get("GITHUB_REF") or None,
         pr_number=pr_number,
-        base_sha=_get(payload, "pull_request.base.sha", str, source),
-        base_ref=_get(payload, "pull_request.base.ref", str, source),
-        head_ref=_get(payload, "pull_request.head.ref", str, source),
-        head_repo=_get(payload, "pull_request.head.repo.full_name", str, source),
-        default_branch=_get(payload, "repository.default_branch", str, source),
+        base_sha=payload_value(payload, "pull_request.base.sha", str, source),
+        base_ref=payload_value(payload, "pull_request.base.ref", str, source),
+        head_ref=payload_value(payload, "pull_request.head.ref", str, source),
+        head_repo=payload_value(payload, "pull_request.head.repo.full_name", str, source),
+        default_branch=payload_value(payload, "repository.default_branch", str, source),
         server_url=env.get("GITHUB_SERVER_URL") or GitHubContext.server_url,
         api_url=env.get("GITHUB_API_URL") or GitHubContext.api_url,
         run_id=env.get("GITHUB_RUN_ID") or None,

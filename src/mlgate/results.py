@@ -21,9 +21,9 @@ from mlgate.errors import InputError, MlgateError
 from mlgate.fsutil import atomic_write_text
 
 SCHEMA_VERSION = 1
-STEPS = ("validation", "train", "compare", "deploy", "retrain")
+STEPS = ("validation", "train", "compare", "deploy", "retrain", "monitor")
 # Steps whose result is returned to the caller but is not a document of the bundle (report renders the bundle).
-UNRECORDED_STEPS = ("report",)
+UNRECORDED_STEPS = ("report", "chatops")  # their record is on GitHub (the comment; the reply, reactions)
 VERDICTS = ("pass", "warn", "fail", "error", "skipped")
 DEFAULT_RESULTS_DIR = Path(".mlgate/results")
 # A results file is small; anything far larger is not ours (or is an attack through a fork's artifact).
@@ -85,14 +85,14 @@ class StepResult:
         }
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """Strict JSON has no NaN/Infinity; consumers (jq, GitHub) reject them, so they become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): finite_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 
@@ -115,7 +115,7 @@ def result_path(results_dir: Path, step: str) -> Path:
 
 def write_result(results_dir: Path, result: StepResult) -> Path:
     path = result_path(results_dir, result.step)
-    text = json.dumps(_finite(result.to_dict()), indent=2, sort_keys=True, allow_nan=False, default=str)
+    text = json.dumps(finite_json(result.to_dict()), indent=2, sort_keys=True, allow_nan=False, default=str)
     atomic_write_text(path, text + "\n")
     return path
 

@@ -217,14 +217,15 @@ Content = str | bytes | Link | Sparse | Folder
 @dataclass(frozen=True)
 class BadInput:
     """One malformed input: the workspace files it needs (on top of the area's valid ones), the command line,
-    and `culprit`, the text the one error line must contain (a file, key or column name). `env` values may
+    and `culprit`, the text the one error line must contain (a file, key or column name; several, all of them,
+    as a tuple). `env` values may
     use {workspace} and {runner} (the runner's files live outside the workspace). `requires` names the mlgate
     command; a case whose command is not in this checkout yet is an expected failure, not a silent pass."""
 
     id: str
     files: Mapping[str, Content]
     args: tuple[str, ...]
-    culprit: str
+    culprit: str | tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     xfail: str | None = None
 
@@ -307,7 +308,8 @@ def check_bad_input(
     assert done.returncode == 2, output
     assert "Traceback" not in done.stderr and "internal error" not in done.stdout + done.stderr, output
     assert len(lines) == 1 and lines[0] in error_lines(done.stdout, done.stderr), output
-    assert case.culprit in lines[0], f"the error does not name {case.culprit!r}\n{output}"
+    for culprit in (case.culprit,) if isinstance(case.culprit, str) else case.culprit:
+        assert culprit in lines[0], f"the error does not name {culprit!r}\n{output}"
     assert SECRET not in done.stdout + done.stderr, output
     after = (tree_digest(workspace, exclude=ignore), tree_digest(runner), tree_digest(outside))
     assert after == before, f"files changed\n{output}"

@@ -36,6 +36,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from bench.github_state import (
     ACTIONS_BOT_ID,
     ACTIONS_BOT_LOGIN,
+    REACTIONS,
+    ROLES,
     CheckRun,
     Commit,
     CommitComment,
@@ -45,19 +47,22 @@ from bench.github_state import (
     IssueComment,
     Label,
     Pull,
+    Reaction,
     Repo,
     Shapes,
     Status,
     TagObject,
     Token,
     User,
+    Workflow,
+    WorkflowRun,
 )
 
 API_PREFIX = "/api/v3"
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS = f"{DOCS}/using-the-rest-api/rate-limits-for-the-rest-api"
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-SCOPES = ("metadata", "contents", "issues", "pull_requests", "checks", "statuses", "deployments")
+SCOPES = ("metadata", "contents", "issues", "pull_requests", "checks", "statuses", "deployments", "actions")
 LEVELS = {"none": 0, "read": 1, "write": 2}
 MAX_COMMENT_BODY = 65536
 MAX_CHECK_OUTPUT = 65535
@@ -498,6 +503,72 @@ class GitHubStandIn:
             record = self.repo(repo)
             self.add_user(ACTIONS_BOT_LOGIN)
             return self._put_status(record, self._known_commit(record, sha), body, ACTIONS_BOT_LOGIN)
+
+    def add_collaborator(self, login: str, role: str, *, repo: str | None = None) -> None:
+        """Give `login` a repository role (read, triage, write, maintain, admin); the owner is admin."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        with self._lock:
+            self.add_user(login)
+            self.repo(repo).collaborators[login.lower()] = role
+
+    def add_workflow(
+        self,
+        file: str,
+        *,
+        name: str | None = None,
+        dispatch_inputs: tuple[str, ...] | None = None,
+        repo: str | None = None,
+    ) -> Workflow:
+        """A workflow `.github/workflows/<file>`; with `dispatch_inputs` it has a workflow_dispatch trigger
+        taking those inputs."""
+        with self._lock:
+            record = self.repo(repo)
+            workflow = Workflow(
+                next(self._ids), f".github/workflows/{file}", name or file, self._now(), dispatch_inputs
+            )
+            record.workflows[workflow.id] = workflow
+            return workflow
+
+    def add_workflow_run(
+        self,
+        workflow: Workflow,
+        *,
+        head_sha: str,
+        event: str = "pull_request",
+        head_branch: str | None = None,
+        pulls: tuple[int, ...] = (),
+        actor: str = "contributor",
+        repo: str | None = None,
+        status: str = "completed",
+        conclusion: str | None = "success",
+    ) -> WorkflowRun:
+        with self._lock:
+            record = self.repo(repo)
+            self.add_user(actor)
+            return self._put_run(
+                record,
+                workflow,
+                event,
+                self._known_commit(record, head_sha),
+                head_branch,
+                actor,
+                list(pulls),
+                status=status,
+                conclusion=conclusion,
+            )
+
+    def comment_event(self, comment: IssueComment, *, action: str = "created", repo: str | None = None) -> dict:
+        """The `issue_comment` webhook payload GitHub delivers for `comment` (GITHUB_EVENT_PATH's content)."""
+        with self._lock:
+            record = self.repo(repo)
+            return {
+                "action": action,
+                "issue": self._shapes.issue(record, record.issues[comment.issue_number]),
+                "comment": self._shapes.issue_comment(record, comment),
+                "repository": self._shapes.repo(record),
+                "sender": self._shapes.user(comment.user),
+            }
 
     def env(self, token: str = "ghs_test", repo: str | None = None) -> dict[str, str]:
         """The environment variables a GitHub Actions step would see for this stand-in."""
@@ -1658,3 +1729,184 @@ class GitHubStandIn:
         if record is None:
             raise ApiError(404, "Not Found")
         return Reply(200, self._shapes.git_tag(call.repo, record))
+
+    # ------------------------------------------------------------------------ routes: collaborators, reactions
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/collaborators/{username}/permission",
+        "metadata",
+        "collaborators/collaborators#get-repository-permissions-for-a-user",
+    )
+    def _collaborator_permission(self, call: Call) -> Reply:
+        login = call.params["username"]
+        user = self._users.get(login.lower())
+        if user is None:
+            raise ApiError(404, "Not Found")
+        repo = call.repo
+        role = "admin" if login.lower() == repo.owner.lower() else repo.collaborators.get(login.lower())
+        if role is None and not repo.private:
+            role = "read"  # everyone may read a public repository
+        return Reply(200, self._shapes.collaborator_permission(user.login, role))
+
+    def _reacted_comment(self, call: Call) -> IssueComment:
+        comment = call.repo.comments.get(call.number("comment_id"))
+        if comment is None:
+            raise ApiError(404, "Not Found")
+        return comment
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+        "issues|pull_requests",
+        "reactions/reactions#list-reactions-for-an-issue-comment",
+    )
+    def _list_reactions(self, call: Call) -> Reply:
+        comment = self._reacted_comment(call)
+        wanted = call.query.get("content")
+        if wanted is not None:
+            one_of(wanted, REACTIONS, "content")
+        found = [r for r in call.repo.reactions.get(comment.id, []) if wanted in (None, r.content)]
+        return self._page(call, [self._shapes.reaction(reaction) for reaction in found])
+
+    @route(
+        "POST",
+        "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+        "issues|pull_requests",
+        "reactions/reactions#create-reaction-for-an-issue-comment",
+    )
+    def _create_reaction(self, call: Call) -> Reply:
+        comment = self._reacted_comment(call)
+        content = one_of(call.obj().get("content"), REACTIONS, "content")
+        reactions = call.repo.reactions.setdefault(comment.id, [])
+        mine = next((r for r in reactions if r.user == call.token.login and r.content == content), None)
+        if mine is not None:  # "A response with an HTTP 200 status means that you already added the reaction"
+            return Reply(200, self._shapes.reaction(mine))
+        reaction = Reaction(next(self._ids), content, call.token.login, self._now())
+        reactions.append(reaction)
+        return Reply(201, self._shapes.reaction(reaction))
+
+    # ---------------------------------------------------------------------------- routes: actions workflows
+
+    def _workflow(self, call: Call) -> Workflow:
+        """By id or by file name, as GitHub accepts both."""
+        wanted = call.params["workflow_id"]
+        for workflow in call.repo.workflows.values():
+            if str(workflow.id) == wanted or workflow.path.rsplit("/", 1)[-1] == wanted:
+                return workflow
+        raise ApiError(404, "Not Found")
+
+    def _put_run(
+        self,
+        repo: Repo,
+        workflow: Workflow,
+        event: str,
+        sha: str,
+        branch: str | None,
+        actor: str,
+        pulls: list[int],
+        *,
+        inputs: dict[str, Any] | None = None,
+        status: str = "queued",
+        conclusion: str | None = None,
+    ) -> WorkflowRun:
+        number = 1 + sum(run.workflow_id == workflow.id for run in repo.runs.values())
+        run = WorkflowRun(
+            next(self._ids),
+            workflow.id,
+            number,
+            event,
+            sha,
+            branch,
+            actor,
+            self._now(),
+            status,
+            conclusion,
+            inputs=inputs,
+            pull_numbers=pulls,
+        )
+        repo.runs[run.id] = run
+        return run
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
+        "actions",
+        "actions/workflows#get-a-workflow",
+    )
+    def _get_workflow(self, call: Call) -> Reply:
+        return Reply(200, self._shapes.workflow(call.repo, self._workflow(call)))
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+        "actions",
+        "actions/workflow-runs#list-workflow-runs-for-a-workflow",
+    )
+    def _list_workflow_runs(self, call: Call) -> Reply:
+        workflow, query = self._workflow(call), call.query
+        runs = [
+            run
+            for run in sorted(call.repo.runs.values(), key=lambda run: -run.id)  # newest first
+            if run.workflow_id == workflow.id
+            and query.get("head_sha", run.head_sha) == run.head_sha
+            and query.get("event", run.event) == run.event
+            and query.get("branch", run.head_branch) == run.head_branch
+            and query.get("status", run.status) in (run.status, run.conclusion)
+        ]
+        return self._page(call, [self._shapes.workflow_run(call.repo, run) for run in runs], wrap="workflow_runs")
+
+    @route(
+        "POST",
+        "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun",
+        "actions",
+        "actions/workflow-runs#re-run-a-workflow",
+    )
+    def _rerun(self, call: Call) -> Reply:
+        run = call.repo.runs.get(call.number("run_id"))
+        if run is None:
+            raise ApiError(404, "Not Found")
+        if run.status != "completed":
+            raise ApiError(403, "This workflow is already running")
+        run.run_attempt += 1
+        run.status, run.conclusion = "queued", None
+        return Reply(201, {})
+
+    @route(
+        "POST",
+        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
+        "actions",
+        "actions/workflows#create-a-workflow-dispatch-event",
+    )
+    def _dispatch(self, call: Call) -> Reply:
+        workflow, body, repo = self._workflow(call), call.obj(), call.repo
+        ref = require_str(body, "ref")
+        if workflow.dispatch_inputs is None:
+            raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
+        sha = repo.refs.get(f"refs/heads/{ref}") or repo.refs.get(f"refs/tags/{ref}") or repo.refs.get(ref)
+        if sha is None:
+            raise ApiError(422, f"No ref found for: {ref}")
+        inputs = body.get("inputs") or {}
+        if not isinstance(inputs, dict) or len(inputs) > 25:
+            raise invalid_request("For 'properties/inputs', the value is not an object of at most 25 properties.")
+        unexpected = sorted(set(inputs) - set(workflow.dispatch_inputs))
+        if unexpected:
+            raise ApiError(422, f"Unexpected inputs provided: {json.dumps(unexpected)}")
+        run = self._put_run(
+            repo,
+            workflow,
+            "workflow_dispatch",
+            sha,
+            ref.removeprefix("refs/heads/"),
+            call.token.login,
+            [],
+            inputs=dict(inputs),
+        )
+        if body.get("return_run_details") is True:
+            details = {
+                "workflow_run_id": run.id,
+                "run_url": f"{self._shapes.repo_api(repo)}/actions/runs/{run.id}",
+                "html_url": f"{self._shapes.repo_web(repo)}/actions/runs/{run.id}",
+            }
+            return Reply(200, details)
+        return Reply(204)

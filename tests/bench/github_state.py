@@ -18,8 +18,9 @@ ACTIONS_BOT_LOGIN = "github-actions[bot]"
 ACTIONS_BOT_ID = 41898282
 ACTIONS_APP = {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"}
 
-REACTIONS_ZERO = {"total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0, "confused": 0, "heart": 0}
-REACTIONS_ZERO |= {"rocket": 0, "eyes": 0}
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+REACTIONS_ZERO = {"total_count": 0} | dict.fromkeys(REACTIONS, 0)
+ROLES = ("read", "triage", "write", "maintain", "admin")
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -122,6 +123,40 @@ class IssueComment:
 
 
 @dataclass
+class Reaction:
+    id: int
+    content: str
+    user: str
+    created_at: datetime
+
+
+@dataclass
+class Workflow:
+    id: int
+    path: str  # .github/workflows/<file>
+    name: str
+    created_at: datetime
+    dispatch_inputs: tuple[str, ...] | None  # the workflow_dispatch inputs; None: no workflow_dispatch trigger
+
+
+@dataclass
+class WorkflowRun:
+    id: int
+    workflow_id: int
+    run_number: int
+    event: str
+    head_sha: str
+    head_branch: str | None
+    actor: str
+    created_at: datetime
+    status: str = "completed"
+    conclusion: str | None = "success"
+    run_attempt: int = 1
+    inputs: dict[str, Any] | None = None  # workflow_dispatch inputs, as dispatched
+    pull_numbers: list[int] = field(default_factory=list)
+
+
+@dataclass
 class CommitComment:
     id: int
     commit_id: str
@@ -212,6 +247,10 @@ class Repo:
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)  # oldest first
     deployments: dict[int, Deployment] = field(default_factory=dict)
+    collaborators: dict[str, str] = field(default_factory=dict)  # lower-cased login -> role (ROLES)
+    reactions: dict[int, list[Reaction]] = field(default_factory=dict)  # issue comment id -> oldest first
+    workflows: dict[int, Workflow] = field(default_factory=dict)
+    runs: dict[int, WorkflowRun] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -591,8 +630,103 @@ class Shapes:
             "updated_at": timestamp(comment.updated_at),
             "author_association": self.association(repo, comment.user),
             "body": comment.body,
-            "reactions": REACTIONS_ZERO | {"url": f"{api}/reactions"},
+            "reactions": self.reaction_counts(repo.reactions.get(comment.id, [])) | {"url": f"{api}/reactions"},
             "performed_via_github_app": None,
+        }
+
+    @staticmethod
+    def reaction_counts(reactions: list[Reaction]) -> dict[str, int]:
+        counts = dict(REACTIONS_ZERO, total_count=len(reactions))
+        for reaction in reactions:
+            counts[reaction.content] += 1
+        return counts
+
+    def reaction(self, reaction: Reaction) -> dict[str, Any]:
+        return {
+            "id": reaction.id,
+            "node_id": node_id("Reaction", reaction.id),
+            "user": self.user(reaction.user),
+            "content": reaction.content,
+            "created_at": timestamp(reaction.created_at),
+        }
+
+    def collaborator_permission(self, login: str, role: str | None) -> dict[str, Any]:
+        """GET .../collaborators/{user}/permission: the legacy `permission` reads maintain as write and triage
+        as read; `user.permissions` has one flag per role at or below the user's."""
+        rank = ROLES.index(role) if role in ROLES else -1
+        legacy = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
+        flags = {"pull": 0, "triage": 1, "push": 2, "maintain": 3, "admin": 4}
+        user = self.user(login) | {
+            "permissions": {flag: rank >= needed for flag, needed in flags.items()},
+            "role_name": role or "none",
+        }
+        return {"permission": legacy.get(role or "", "none"), "role_name": role or "none", "user": user}
+
+    def workflow(self, repo: Repo, workflow: Workflow) -> dict[str, Any]:
+        stamp = timestamp(workflow.created_at)
+        file = workflow.path.rsplit("/", 1)[-1]
+        return {
+            "id": workflow.id,
+            "node_id": node_id("Workflow", workflow.id),
+            "name": workflow.name,
+            "path": workflow.path,
+            "state": "active",
+            "created_at": stamp,
+            "updated_at": stamp,
+            "url": f"{self.repo_api(repo)}/actions/workflows/{workflow.id}",
+            "html_url": f"{self.repo_web(repo)}/blob/{repo.default_branch}/{workflow.path}",
+            "badge_url": f"{self.repo_web(repo)}/workflows/{url_part(workflow.name)}/badge.svg?file={file}",
+        }
+
+    def workflow_run(self, repo: Repo, run: WorkflowRun) -> dict[str, Any]:
+        api = f"{self.repo_api(repo)}/actions/runs/{run.id}"
+        workflow = repo.workflows[run.workflow_id]
+        commit = repo.commits[run.head_sha]
+        stamp = timestamp(run.created_at)
+        person = {"name": commit.author_name, "email": commit.author_email}
+        return {
+            "id": run.id,
+            "name": workflow.name,
+            "node_id": node_id("WorkflowRun", run.id),
+            "check_suite_id": run.id + 1,
+            "check_suite_node_id": node_id("CheckSuite", run.id + 1),
+            "head_branch": run.head_branch,
+            "head_sha": run.head_sha,
+            "path": workflow.path,
+            "run_number": run.run_number,
+            "run_attempt": run.run_attempt,
+            "referenced_workflows": [],
+            "event": run.event,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "workflow_id": workflow.id,
+            "url": api,
+            "html_url": f"{self.repo_web(repo)}/actions/runs/{run.id}",
+            "pull_requests": [self.pull_minimal(repo, repo.pulls[number]) for number in run.pull_numbers],
+            "created_at": stamp,
+            "updated_at": stamp,
+            "actor": self.user(run.actor),
+            "triggering_actor": self.user(run.actor),
+            "run_started_at": stamp,
+            "jobs_url": f"{api}/jobs",
+            "logs_url": f"{api}/logs",
+            "check_suite_url": f"{self.repo_api(repo)}/check-suites/{run.id + 1}",
+            "artifacts_url": f"{api}/artifacts",
+            "cancel_url": f"{api}/cancel",
+            "rerun_url": f"{api}/rerun",
+            "previous_attempt_url": f"{api}/attempts/{run.run_attempt - 1}" if run.run_attempt > 1 else None,
+            "workflow_url": f"{self.repo_api(repo)}/actions/workflows/{workflow.id}",
+            "head_commit": {
+                "id": commit.sha,
+                "tree_id": commit.sha[::-1],
+                "message": commit.message,
+                "timestamp": timestamp(commit.date),
+                "author": person,
+                "committer": person,
+            },
+            "repository": self.repo(repo),
+            "head_repository": self.repo(repo),
+            "display_title": commit.message.splitlines()[0] if commit.message else workflow.name,
         }
 
     def commit_comment(self, repo: Repo, comment: CommitComment) -> dict[str, Any]:

@@ -285,7 +285,9 @@ def parse_mermaid(diagrams: Sequence[str]) -> list[dict[str, Any]]:
     return json.loads(done.stdout)
 
 
-def run_mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_mlgate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """The real CLI in a subprocess, with none of the caller's GITHUB_*/MLGATE_* variables leaking in."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("MLGATE_", "GITHUB_", "RUNNER_"))}
     return subprocess.run(
@@ -294,7 +296,7 @@ def run_mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
         env=clean | (env or {}),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
 

@@ -147,7 +147,7 @@ class Workspace:
         return dict(line.split() for line in out.splitlines())
 
 
-def _with_origin(repo: Path, tmp_path: Path, hook_url: str | None) -> Workspace:
+def with_origin(repo: Path, tmp_path: Path, hook_url: str | None) -> Workspace:
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
     if hook_url is not None:
@@ -210,7 +210,7 @@ def small_repo(path: Path) -> Path:
 @pytest.fixture
 def workspace(example_repo: Path, tmp_path: Path) -> Workspace:
     """The example repository with a bare origin (no GitHub behind it: for the local driver)."""
-    return _with_origin(example_repo, tmp_path, None)
+    return with_origin(example_repo, tmp_path, None)
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def github_workspace(example_repo: Path, tmp_path: Path, github: GitHubStandIn) 
     """The example repository with a bare origin whose pushes reach the stand-in's octo/demo."""
     bridge = PushBridge(github)
     try:
-        yield _with_origin(example_repo, tmp_path, bridge.url)
+        yield with_origin(example_repo, tmp_path, bridge.url)
     finally:
         bridge.close()
 
@@ -235,7 +235,18 @@ class Outcome:
 def retrain(
     workspace: Workspace, *args: str, env: dict[str, str] | None = None, actions: GitHubStandIn | None = None
 ) -> Outcome:
-    """`mlgate retrain` run by `mlgate.cli.main` in this process, in the workspace, as a user who activated
+    """`mlgate retrain` as `scheduled` runs it."""
+    return scheduled("retrain", workspace, *args, env=env, actions=actions)
+
+
+def scheduled(
+    command: str,
+    workspace: Workspace,
+    *args: str,
+    env: dict[str, str] | None = None,
+    actions: GitHubStandIn | None = None,
+) -> Outcome:
+    """`mlgate <command>` run by `mlgate.cli.main` in this process, in the workspace, as a user who activated
     this virtualenv (so the pipeline's `python` finds its libraries). With `actions`, as a step of a scheduled
     GitHub Actions run against that stand-in: outputs and job summary are returned."""
     scratch = workspace.path.parent / "runner"
@@ -254,12 +265,12 @@ def retrain(
             "GITHUB_REF_NAME": "main",
             "GITHUB_REF": "refs/heads/main",
             "GITHUB_SHA": git(workspace.path, "rev-parse", "HEAD"),
-            "GITHUB_WORKFLOW": "mlgate retrain",
+            "GITHUB_WORKFLOW": f"mlgate {command}",
             "GITHUB_RUN_ID": "77",
             "GITHUB_OUTPUT": str(output),
             "GITHUB_STEP_SUMMARY": str(summary),
         }
-    done = mlgate_in_process("retrain", *args, cwd=workspace.path, env=run_env | (env or {}))
+    done = mlgate_in_process(command, *args, cwd=workspace.path, env=run_env | (env or {}))
     return Outcome(done.returncode, done.stdout, done.stderr, read_outputs(output), summary.read_text())
 
 
@@ -268,7 +279,7 @@ def small_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspac
     """The small repository with a bare origin (no GitHub behind it)."""
     for name, value in hermetic_env(tmp_path / "repo").items():
         monkeypatch.setenv(name, value)
-    return _with_origin(small_repo(tmp_path / "repo"), tmp_path, None)
+    return with_origin(small_repo(tmp_path / "repo"), tmp_path, None)
 
 
 @pytest.fixture
@@ -280,6 +291,6 @@ def small_github_workspace(
         monkeypatch.setenv(name, value)
     bridge = PushBridge(github)
     try:
-        yield _with_origin(small_repo(tmp_path / "repo"), tmp_path, bridge.url)
+        yield with_origin(small_repo(tmp_path / "repo"), tmp_path, bridge.url)
     finally:
         bridge.close()

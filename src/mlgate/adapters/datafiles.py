@@ -18,6 +18,8 @@ from mlgate.errors import InputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from mlgate.adapters.dvc_repo import Project
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
 # Delimiters people use instead of commas; a single header cell holding one of them means the wrong delimiter.
 FOREIGN_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
@@ -175,3 +177,23 @@ def require_shared_columns(train: DataFile, test: DataFile) -> None:
         raise InputError(
             f"has no column in common with {train.name}: they cannot be the same kind of data", file=test.path
         )
+
+
+def read_table_at(project: Project, rev: str, relative: str, missing: str) -> pa.Table:
+    """The data file `relative` at commit `rev` (from git, or DVC's cache or remote) as an Arrow table; an
+    InputError saying `missing` when neither has it, and naming the file at that commit when it is malformed."""
+    import tempfile
+
+    from mlgate.adapters import dvc_repo
+
+    content = dvc_repo.read_file(project, rev, relative)
+    shown = f"{relative} at {rev[:7]}"
+    if content is None:
+        raise InputError(missing, file=shown)
+    with tempfile.TemporaryDirectory(prefix="mlgate-reference-") as scratch:
+        copy = Path(scratch) / Path(relative).name
+        copy.write_bytes(content)
+        try:
+            return read_data_file(copy).table
+        except InputError as exc:
+            raise InputError(exc.message, file=shown) from None

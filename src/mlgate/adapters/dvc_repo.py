@@ -20,7 +20,7 @@ from typing import Any
 from mlgate.adapters import dvc_outputs, git
 from mlgate.adapters.dvc_outputs import DvcReadError, OutputReader, Record
 from mlgate.compare.datagroups import Pipeline, groups
-from mlgate.compare.diff import metrics_values, params_values
+from mlgate.compare.diff import KeyCollision, metrics_values, params_values
 from mlgate.errors import InputError
 
 WORKSPACE = "workspace"
@@ -362,6 +362,17 @@ def _metrics(data: bytes, path: str, named: bool) -> dict[str, Any]:
         return _named_metrics(data, path) if named else metrics_values(parse_document(data, path))
     except RecursionError:
         raise FileFormatError(path, "nests too deeply to be a metrics file") from None
+    except KeyCollision as exc:
+        raise FileFormatError(path, str(exc)) from None
+
+
+def _params(data: bytes, path: str, keys: Sequence[str]) -> dict[str, Any]:
+    try:
+        return params_values(_select(parse_document(data, path), keys))
+    except RecursionError:
+        raise FileFormatError(path, "nests too deeply to be a params file") from None
+    except KeyCollision as exc:
+        raise FileFormatError(path, str(exc)) from None
 
 
 def _fetch(project: Project, rev: str | None, path: str, outs: Sequence[Record]) -> bytes | None:
@@ -407,7 +418,7 @@ def read_snapshot(
             if path in files:
                 snapshot.metrics[path] = _metrics(data, path, path in named)
             else:
-                snapshot.params[path] = params_values(_select(parse_document(data, path), params_files[path]))
+                snapshot.params[path] = _params(data, path, params_files[path])
         except FileFormatError as exc:
             snapshot.errors[path] = exc
         except DvcReadError as exc:
@@ -444,8 +455,11 @@ def _dvc_snapshot(project: Project, rev: str | None, metrics_files: Sequence[str
                 relative = Path(path).as_posix()
                 if "error" in entry:
                     snapshot.errors[relative] = FileFormatError(relative, f"cannot be read ({entry['error']})")
-                else:
+                    continue
+                try:
                     target[relative] = convert(entry.get("data"))
+                except KeyCollision as exc:
+                    snapshot.errors[relative] = FileFormatError(relative, str(exc))
     snapshot.metrics_files = list(snapshot.metrics)
     _version(snapshot, _records(Tree(project, rev)), tuple(snapshot.metrics))
     return snapshot

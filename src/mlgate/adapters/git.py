@@ -168,6 +168,7 @@ def resolve_base(root: Path, explicit: str | None, pr_base_sha: str | None, bran
             )
         return Base(pr_base_sha, "pull_request.base.sha")
     branch = branch or default_branch(root) or "main"
+    unrelated: list[str] = []  # branches that exist but share no commit with HEAD
     for ref in (f"origin/{branch}", branch):
         if rev_parse(root, ref) is None:
             continue
@@ -176,6 +177,12 @@ def resolve_base(root: Path, explicit: str | None, pr_base_sha: str | None, bran
             return Base(sha, f"merge-base with {ref}")
         if is_shallow(root):
             raise InputError(f"cannot find the merge-base of HEAD and {ref} in this shallow clone: {FETCH_DEPTH_HINT}")
+        unrelated.append(ref)
+    if unrelated:
+        raise InputError(
+            f"HEAD and {' and '.join(unrelated)} have unrelated histories (no merge-base): "
+            "pass the commit to compare with as --base"
+        )
     hint = f"; the clone is shallow: {FETCH_DEPTH_HINT}" if is_shallow(root) else "; pass --base"
     raise InputError(
         f"cannot tell which commit to compare with: no --base, no pull_request event, and no '{branch}' or "

@@ -34,7 +34,8 @@ class RefUpdate:
     expected: str | None  # the value the push may replace; None: the ref must not exist yet
 
 
-def _run(root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
+def run_git(root: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
+    """git's stdout, or GitCommandError carrying git's own last words."""
     result = git_process(root, *args, env=env, stdin=stdin)
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
@@ -49,7 +50,7 @@ def current_branch(root: Path) -> str | None:
 
 def _status(root: Path, *options: str) -> list[str]:
     """Paths `git status` reports, relative to the work tree's top; a rename counts as both of its paths."""
-    entries = _run(root, "-c", "core.quotepath=off", "status", "--porcelain=v1", "-z", *options).split("\0")
+    entries = run_git(root, "-c", "core.quotepath=off", "status", "--porcelain=v1", "-z", *options).split("\0")
     paths: list[str] = []
     index = 0
     while index < len(entries):
@@ -77,7 +78,7 @@ def changed(root: Path) -> list[str]:
 def restore(root: Path, paths: Sequence[str]) -> None:
     """Tracked `paths` back to HEAD's content, in the index and the working tree."""
     if paths:
-        _run(root, "restore", "--source=HEAD", "--staged", "--worktree", "--", *paths)
+        run_git(root, "restore", "--source=HEAD", "--staged", "--worktree", "--", *paths)
 
 
 def identity_env(root: Path, in_actions: bool) -> dict[str, str]:
@@ -98,19 +99,19 @@ def commit_onto(root: Path, parent: str, paths: Sequence[str], message: str, env
     """A new commit: `parent`'s tree with `paths` as they are in the working tree (deleted ones removed)."""
     with tempfile.TemporaryDirectory(prefix="mlgate-index-") as scratch:
         private = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        _run(root, "read-tree", parent, env=private)
-        _run(root, "add", "--all", "--force", "--", *paths, env=private)
-        tree = _run(root, "write-tree", env=private).strip()
-    return _run(root, "commit-tree", tree, "-p", parent, "-F", "-", env=env, stdin=message).strip()
+        run_git(root, "read-tree", parent, env=private)
+        run_git(root, "add", "--all", "--force", "--", *paths, env=private)
+        tree = run_git(root, "write-tree", env=private).strip()
+    return run_git(root, "commit-tree", tree, "-p", parent, "-F", "-", env=env, stdin=message).strip()
 
 
 def has_remote(root: Path, remote: str) -> bool:
-    return remote in _run(root, "remote").split()
+    return remote in run_git(root, "remote").split()
 
 
 def remote_ref(root: Path, remote: str, ref: str) -> str | None:
     """The sha `ref` has on `remote` now, or None when it does not exist there."""
-    for line in _run(root, "ls-remote", "--", remote, ref).splitlines():
+    for line in run_git(root, "ls-remote", "--", remote, ref).splitlines():
         sha, _, name = line.partition("\t")
         if name == ref:
             return sha
@@ -140,3 +141,35 @@ def push(root: Path, remote: str, updates: Sequence[RefUpdate]) -> None:
             f"git push of {names} to {remote} was rejected: {_rejection(result.stderr + result.stdout, remote)}; "
             f"nothing was changed on {remote}"
         )
+
+
+def fetch_ref(root: Path, remote: str, ref: str, into: str) -> str | None:
+    """`ref` of `remote` fetched into the private ref `into` (the user's branches untouched); its sha, or None
+    when the remote has no such ref."""
+    sha = remote_ref(root, remote, ref)
+    if sha is None:
+        return None
+    run_git(root, "fetch", "--no-tags", "--quiet", remote, f"+{ref}:{into}")
+    return sha
+
+
+def commit_file_onto(
+    root: Path, parent: str | None, path: str, content: str, message: str, env: Mapping[str, str]
+) -> str:
+    """A new commit: `parent`'s tree (none: an empty one) with the text file `path` set to `content`; nothing of
+    the checkout is read or changed."""
+    blob = run_git(root, "hash-object", "-w", "--stdin", stdin=content).strip()
+    with tempfile.TemporaryDirectory(prefix="mlgate-index-") as scratch:
+        private = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(root, "read-tree", *([parent] if parent else ["--empty"]), env=private)
+        run_git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=private)
+        tree = run_git(root, "write-tree", env=private).strip()
+    parents = ["-p", parent] if parent else []
+    return run_git(root, "commit-tree", tree, *parents, "-F", "-", env=env, stdin=message).strip()
+
+
+def update_local_ref(root: Path, ref: str, new: str, expected: str | None) -> None:
+    """Set a ref of this repository only if it still has `expected` (None: it must not exist)."""
+    result = git_process(root, "update-ref", ref, new, expected or "0" * 40)
+    if result.returncode != 0:
+        raise PushRejected(f"{ref} changed while this run worked on it: {result.stderr.strip()}; nothing was changed")

@@ -174,11 +174,15 @@ def _numeric_statistic(method: str, reference: np.ndarray, current: np.ndarray) 
         return float(result.statistic), float(result.pvalue)
     if method == "wasserstein":
         return _wasserstein_sorted(reference, current) / max(float(np.std(reference)), _MIN_NORM), None
-    ref_counts, cur_counts = _decile_counts(reference, current)
-    return (_psi if method == "psi" else _jensenshannon)(ref_counts, cur_counts), None
+    return psi_or_jensenshannon(method, *_decile_counts(reference, current)), None
 
 
-def _categorical_statistic(method: str, reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
+def psi_or_jensenshannon(method: str, reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
+    """PSI or Jensen-Shannon distance of two aligned count vectors (bins or categories)."""
+    return (_psi if method == "psi" else _jensenshannon)(reference_counts, current_counts)
+
+
+def categorical_statistic(method: str, reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
     from scipy.stats import chi2_contingency
 
     if method == "chi2":
@@ -188,7 +192,7 @@ def _categorical_statistic(method: str, reference: np.ndarray, current: np.ndarr
         return float(result.statistic), float(result.pvalue)
     if method == "ztest":
         return _ztest(reference, current)
-    return (_psi if method == "psi" else _jensenshannon)(reference, current), None
+    return psi_or_jensenshannon(method, reference, current), None
 
 
 def _categorical_drift(
@@ -198,7 +202,7 @@ def _categorical_drift(
     if not ref_counts.sum() or not cur_counts.sum():
         return None
     chosen, note = choose_method(method, "categorical", int(ref_counts.sum()), len(ref_counts))
-    return (chosen, note, *_categorical_statistic(chosen, ref_counts, cur_counts))
+    return (chosen, note, *categorical_statistic(chosen, ref_counts, cur_counts))
 
 
 def column_drift(

@@ -22,10 +22,15 @@ from mlgate.errors import EXIT_USAGE, MlgateError
 # name -> ("module:attribute", one-line help); a command is listed here only once it works. The help line
 # lives here, not in the module, so `mlgate --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "chatops": ("mlgate.cli.chatops:chatops", "Answer a /mlgate comment: permission-checked deploy, promote, ..."),
     "compare": ("mlgate.cli.compare:compare", "Compare with the base commit and apply the metric gate."),
     "config": ("mlgate.cli.config_cmd:config", "Check mlgate.yml and print the effective policy."),
     "demo": ("mlgate.cli.demo:demo", "Build a demo repository and run the PR pipeline on two example PRs."),
     "deploy": ("mlgate.cli.deploy:deploy", "Gated deployment: GitHub Deployment, deploy command, registry tags."),
+    "monitor": (
+        "mlgate.cli.monitor:monitor",
+        "Production monitoring: drift, quality, latency per window; history in git.",
+    ),
     "pr": ("mlgate.cli.pr:pr", "The whole PR pipeline: validate, train, compare, report; gate after reporting."),
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),

@@ -64,6 +64,15 @@ def finish(result: StepResult, settings: Settings) -> int:
     return EXIT_GATE_FAILED if result.verdict in ("fail", "error") else EXIT_OK
 
 
+gate_timeout_option = click.option(
+    "--gate-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the commit's mlgate check while it is missing or running.",
+)
+
+
 def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--retry-budget and --api-timeout, for every command that calls the GitHub API (the github driver)."""
     command = click.option(
@@ -80,3 +89,21 @@ def github_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Seconds the GitHub driver may spend waiting on retries and rate limits.",
     )(command)
+
+
+def driver_options(records: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--driver (as `driver_name`) and --token, for commands whose `records` go to GitHub or the local outbox."""
+    from mlgate.drivers import DRIVERS
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--token", default=None, help="GitHub token [default: $GITHUB_TOKEN].")(command)
+        return click.option(
+            "--driver",
+            "driver_name",
+            type=click.Choice(DRIVERS),
+            default="auto",
+            show_default=True,
+            help=f"Where {records} go: GitHub (inside Actions, with a token) or the local outbox.",
+        )(command)
+
+    return decorate

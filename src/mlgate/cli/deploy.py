@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from mlgate.cli.context import Settings, finish, github_api_options, pass_settings
+from mlgate.cli.context import Settings, finish, gate_timeout_option, github_api_options, pass_settings
 from mlgate.registry.semver import BUMPS
 
 
@@ -23,13 +23,7 @@ from mlgate.registry.semver import BUMPS
 @click.option("--ref", default=None, help="Ref being deployed [default: GITHUB_REF or the checked-out branch].")
 @click.option("--remote", default="origin", show_default=True, help="Remote the registry tags are pushed to.")
 @click.option("--push/--no-push", default=True, show_default=True, help="Push the registry tags to --remote.")
-@click.option(
-    "--gate-timeout",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seconds to wait for the commit's mlgate check while it is missing or running.",
-)
+@gate_timeout_option
 @click.option("--driver", default="auto", show_default=True, help="github | local | auto.")
 @click.option("--token", default=None, help="GitHub token [default: GITHUB_TOKEN].")
 @github_api_options

@@ -6,8 +6,7 @@ from typing import Any
 
 import click
 
-from mlgate.cli.context import Settings, finish, github_api_options, pass_settings
-from mlgate.drivers import DRIVERS
+from mlgate.cli.context import Settings, driver_options, finish, github_api_options, pass_settings
 from mlgate.errors import EXIT_GATE_FAILED
 from mlgate.retrain.decision import WHEN
 
@@ -32,15 +31,7 @@ from mlgate.retrain.decision import WHEN
 )
 @click.option("--update-schema", is_flag=True, help="Re-infer data.schema from the refreshed data and commit it.")
 @click.option("--remote", default="origin", show_default=True, help="Git remote the retrain branch is pushed to.")
-@click.option(
-    "--driver",
-    "driver_name",
-    type=click.Choice(DRIVERS),
-    default="auto",
-    show_default=True,
-    help="Where the pull request goes: GitHub (inside Actions, with a token) or the local outbox.",
-)
-@click.option("--token", default=None, help="GitHub token [default: $GITHUB_TOKEN].")
+@driver_options("the pull request")
 @github_api_options
 @pass_settings
 def retrain(settings: Settings, driver_name: str, **options: Any) -> int:

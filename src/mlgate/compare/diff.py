@@ -8,7 +8,7 @@ Python arithmetic, so every number equals what `dvc metrics diff --json` / `dvc 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,46 +16,72 @@ from typing import Any
 FileValues = Mapping[str, Mapping[str, Any]]
 
 
-def flatten(data: Any) -> dict[str, Any]:
-    """`{"a": {"b": 1}}` -> `{"a.b": 1}`; empty mappings vanish; a bare scalar document becomes key ""."""
+class KeyCollision(ValueError):
+    """Two keys of one document flatten to the same dotted name (`{"eval": {"acc": 1}, "eval.acc": 2}`): DVC keeps
+    one of them silently, so a gate would judge whichever it kept."""
+
+    def __init__(self, name: str, first: tuple[str, ...], second: tuple[str, ...]) -> None:
+        shown = " and ".join(" > ".join(f"'{part}'" for part in path) for path in (first, second))
+        super().__init__(f"keys {shown} both flatten to '{name}': rename one, or mlgate would judge only one of them")
+        self.name = name
+
+
+_DROP = object()
+
+
+def flatten(data: Any, leaf: Callable[[Any], Any] = lambda value: value) -> dict[str, Any]:
+    """`{"a": {"b": 1}}` -> `{"a.b": 1}` in document order, each value through `leaf` (which returns `_DROP`
+    to leave it out); empty mappings vanish; a bare scalar document becomes key "".
+
+    Iterative, so a document nested thousands deep is data, not a stack overflow; KeyCollision when two keys
+    become one name."""
     if not isinstance(data, Mapping):
         return {"": data}
     flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            flat.update({f"{key}.{sub}": v for sub, v in flatten(value).items()})
+    origin: dict[str, tuple[str, ...]] = {}
+    stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str, ...]]] = [(iter(data.items()), ())]
+    while stack:
+        items, path = stack[-1]
+        for key, value in items:
+            here = (*path, str(key))
+            if isinstance(value, Mapping):
+                stack.append((iter(value.items()), here))
+                break
+            value = leaf(value)
+            if value is _DROP:
+                continue
+            name = ".".join(here)
+            if name in flat:
+                raise KeyCollision(name, origin[name], here)
+            flat[name], origin[name] = value, here
         else:
-            flat[str(key)] = value
+            stack.pop()
     return flat
 
 
-def _metric_values(data: Any) -> Any:
-    """DVC keeps numbers, strings and booleans; nested mappings recurse; anything else (lists, null) is dropped."""
-    if isinstance(data, int | float | str):
-        return data
-    if not isinstance(data, Mapping):
-        return None
-    kept = {key: _metric_values(value) for key, value in data.items()}
-    return {key: value for key, value in kept.items() if value not in (None, {})}
+def _metric_value(value: Any) -> Any:
+    """DVC keeps numbers, strings and booleans; anything else (lists, null) is dropped."""
+    return value if isinstance(value, int | float | str) else _DROP
 
 
 def metrics_values(document: Any) -> dict[str, Any]:
     """The flattened metrics of one parsed metrics file, as DVC reports them."""
-    kept = _metric_values(document)
-    return flatten(kept) if kept else {}  # DVC reads a falsy document (0, "", {}) as no metrics
+    if not document:  # DVC reads a falsy document (0, "", {}) as no metrics
+        return {}
+    if not isinstance(document, Mapping):
+        return {} if _metric_value(document) is _DROP else {"": document}
+    return flatten(document, _metric_value)
 
 
-def _params_format(data: Any) -> Any:
-    if isinstance(data, Mapping):
-        return {key: _params_format(value) for key, value in data.items()}
-    return str(data) if isinstance(data, list) else data
+def _params_value(value: Any) -> Any:
+    return str(value) if isinstance(value, list) else value
 
 
 def params_values(document: Any) -> dict[str, Any]:
     """The flattened params of one parsed params file (lists as their `str()`, as DVC shows them)."""
     if not document:
         return {}
-    return flatten(_params_format(document)) if isinstance(document, Mapping) else {"": _params_format(document)}
+    return flatten(document, _params_value) if isinstance(document, Mapping) else {"": _params_value(document)}
 
 
 def is_number(value: Any) -> bool:

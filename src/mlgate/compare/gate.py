@@ -33,11 +33,17 @@ class AmbiguousMetric(ValueError):
 
 
 def locate(values: FileValues, name: str) -> list[tuple[str, str]]:
-    """Where a gate's metric is: `key` (flattened, `a.b.c`) in any metrics file, or `file:key` in that one."""
-    if ":" in name:
-        file, key = name.rsplit(":", 1)
-        return [(file, key)] if key in values.get(file, {}) else []
-    return [(file, name) for file in sorted(values) if name in values[file]]
+    """Where a gate's metric is: a name that is a (flattened, `a.b.c`) key of any metrics file is that key, even
+    with a colon in it (`val:accuracy`); only a name no file has as a key is read as `<file>:<key>`, split
+    after the longest metrics file name it starts with."""
+    found = [(file, name) for file in sorted(values) if name in values[file]]
+    if found:
+        return found
+    for file in sorted(values, key=len, reverse=True):
+        if name.startswith(f"{file}:"):
+            key = name[len(file) + 1 :]
+            return [(file, key)] if key in values[file] else []
+    return []
 
 
 def measure(rule: GateRule, base: FileValues | None, head: FileValues, base_note: str | None = None) -> Measured:

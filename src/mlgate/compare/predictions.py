@@ -54,36 +54,97 @@ def _read_table(data: bytes, path: str) -> Any:
         raise PredictionsError(f"{path}: cannot be read as a table ({exc})") from None
 
 
+def _scalar_column(table: Any, column: str, path: str) -> Any:
+    """The column as numbers, strings or booleans (a dictionary-encoded one decoded); anything else (lists,
+    structs, dates, binary) is refused, since comparing such values row by row means nothing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = table[column]
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+        values = pc.cast(values, kind)
+    if not (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+    ):
+        raise PredictionsError(
+            f"{path}: column '{column}' holds {kind} values; predictions must be scalar numbers, strings or booleans"
+        )
+    return values
+
+
+def _check_probabilities(scores: Any, path: str) -> None:
+    """y_score must be finite and within [0, 1]: it is a probability (log_loss, roc_auc read it so)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_integer(scores.type) and not pa.types.is_floating(scores.type):
+        raise PredictionsError(f"{path}: column '{SCORE}' must hold numbers (probabilities)")
+    wrong = pc.invert(pc.and_(pc.greater_equal(scores, 0), pc.less_equal(scores, 1)))
+    if pa.types.is_floating(scores.type):
+        wrong = pc.or_(wrong, pc.invert(pc.is_finite(scores)))  # NaN compares false, so it is caught above too
+    if pc.any(wrong).as_py():
+        row = pc.index(wrong, True).as_py()
+        value = scores[row].as_py()
+        raise PredictionsError(
+            f"{path}: column '{SCORE}' holds {value} in data row {row + 1}, not a probability within [0, 1]"
+        )
+
+
 def parse_predictions(data: bytes, path: str) -> PredictionsFile:
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     table = _read_table(data, path)
     names = [str(name).strip() for name in table.column_names]
+    repeated = sorted({name for name in names if names.count(name) > 1} & {*ID_COLUMNS, TRUTH, PREDICTION, SCORE})
+    if repeated:
+        raise PredictionsError(f"{path}: column name '{repeated[0]}' appears more than once (after trimming spaces)")
     table = table.rename_columns(names)
     if TRUTH not in names:
         raise PredictionsError(f"{path}: has no '{TRUTH}' column (columns: {', '.join(names)})")
     if PREDICTION not in names and SCORE not in names:
         raise PredictionsError(f"{path}: needs a '{PREDICTION}' or '{SCORE}' column next to '{TRUTH}'")
-    for column in (c for c in (TRUTH, PREDICTION, SCORE) if c in names):
+    id_column = next((c for c in ID_COLUMNS if c in names), None)
+    wanted = [c for c in (id_column, TRUTH, PREDICTION, SCORE) if c in names]
+    for column in wanted:
         if table[column].null_count:
             row = pc.index(pc.is_null(table[column]), True).as_py()
             raise PredictionsError(f"{path}: column '{column}' is empty in data row {row + 1}")
-    if SCORE in names and not pa.types.is_integer(table[SCORE].type) and not pa.types.is_floating(table[SCORE].type):
-        raise PredictionsError(f"{path}: column '{SCORE}' must hold numbers (probabilities)")
-    if SCORE in names and pa.types.is_floating(table[SCORE].type):
-        finite = pc.is_finite(table[SCORE])
-        if not pc.all(finite).as_py():
-            row = pc.index(finite, False).as_py()
-            value = table[SCORE][row].as_py()
-            raise PredictionsError(f"{path}: column '{SCORE}' holds {value} in data row {row + 1}, not a probability")
-    id_column = next((c for c in ID_COLUMNS if c in names), None)
-    ids = table[id_column].to_numpy() if id_column else None
+    columns = {column: _scalar_column(table, column, path) for column in wanted}
+    if SCORE in columns:
+        _check_probabilities(columns[SCORE], path)
+    ids = columns[id_column].to_numpy() if id_column else None
     if ids is not None and len(np.unique(ids)) != len(ids):
         raise PredictionsError(f"{path}: column '{id_column}' repeats row ids")
-    columns = {c: table[c].to_numpy() if c in names else None for c in (TRUTH, PREDICTION, SCORE)}
-    return PredictionsFile(path, ids, Predictions(columns[TRUTH], columns[PREDICTION], columns[SCORE]))
+    arrays = {c: columns[c].to_numpy() if c in columns else None for c in (TRUTH, PREDICTION, SCORE)}
+    return PredictionsFile(path, ids, Predictions(arrays[TRUTH], arrays[PREDICTION], arrays[SCORE]))
+
+
+def value_kind(values: np.ndarray) -> str:
+    """What a label column holds, in words: booleans, numbers or text."""
+    kind = values.dtype.kind
+    return "booleans" if kind == "b" else "numbers" if kind in "iuf" else "text"
+
+
+def check_same_label_types(base: PredictionsFile, head: PredictionsFile) -> None:
+    """Labels of one type at both sides: 0/1 at base and no/yes at head never compare equal, so every row
+    would differ and any test of the change would be meaningless."""
+    for column, at_base, at_head in (
+        (TRUTH, base.predictions.y_true, head.predictions.y_true),
+        (PREDICTION, base.predictions.y_pred, head.predictions.y_pred),
+    ):
+        if at_base is None or at_head is None or value_kind(at_base) == value_kind(at_head):
+            continue
+        raise PredictionsError(
+            f"{head.path}: column '{column}' holds {value_kind(at_base)} at base and {value_kind(at_head)} at "
+            "head: the labels must be of one type at both sides to be compared"
+        )
 
 
 def pair(base: PredictionsFile, head: PredictionsFile) -> tuple[Predictions, Predictions] | None:

@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.config.model import (
+    DEFAULT_CHATOPS_PERMISSIONS,
     DEFAULT_SAMPLE_ROWS,
+    ChatOpsConfig,
     Config,
     DataChecks,
     DataConfig,
     DeployConfig,
     GateRule,
     MetricsConfig,
+    MonitorAlerts,
+    MonitorColumns,
+    MonitorConfig,
     ReportConfig,
     RetrainConfig,
     Significance,
@@ -97,6 +102,34 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
         ),
         retrain=RetrainConfig(**ret),
         report=_report(data.get("report", {})),
+        monitor=_monitor(data.get("monitor", {})),
+        chatops=_chatops(data.get("chatops", {})),
+    )
+
+
+def _monitor(raw: dict[str, Any]) -> MonitorConfig:
+    columns = dict(raw.get("columns", {}))
+    if "features" in columns:
+        columns["features"] = tuple(columns["features"])
+    drift = raw.get("drift", {})
+    settings = {k: v for k, v in raw.items() if k not in ("columns", "alerts", "drift")}
+    return MonitorConfig(
+        columns=MonitorColumns(**columns),
+        drift_method=drift.get("method"),
+        drift_threshold=drift.get("threshold"),
+        alerts=MonitorAlerts(**raw.get("alerts", {})),
+        **settings,
+    )
+
+
+def _chatops(raw: dict[str, Any]) -> ChatOpsConfig:
+    defaults = ChatOpsConfig()
+    return ChatOpsConfig(
+        permissions=DEFAULT_CHATOPS_PERMISSIONS | raw.get("permissions", {}),
+        production_environments=tuple(raw.get("production_environments", defaults.production_environments)),
+        allow_bots=tuple(raw.get("allow_bots", ())),
+        pr_workflow=raw.get("pr_workflow", defaults.pr_workflow),
+        retrain_workflow=raw.get("retrain_workflow", defaults.retrain_workflow),
     )
 
 

@@ -109,6 +109,69 @@ class RetrainConfig:
     drift_share: float | None = None  # None: data.checks.drift.max_drifted_share
 
 
+ROLES = ("read", "triage", "write", "maintain", "admin")  # GitHub's repository roles, least first
+DEFAULT_CHATOPS_PERMISSIONS = {
+    "help": "read",
+    "rerun": "write",
+    "retrain": "write",
+    "deploy": "write",
+    "promote": "write",
+    "rollback": "maintain",
+    "production": "maintain",  # on top, for any command that changes a production environment
+}
+
+
+@dataclass(frozen=True)
+class ChatOpsConfig:
+    permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CHATOPS_PERMISSIONS))
+    production_environments: tuple[str, ...] = ("production",)
+    allow_bots: tuple[str, ...] = ()
+    pr_workflow: str = "mlgate-pr.yml"
+    retrain_workflow: str = "mlgate-retrain.yml"
+
+
+@dataclass(frozen=True)
+class MonitorColumns:
+    timestamp: str | None = None
+    features: tuple[str, ...] | None = None  # None: data.train's columns found in the log
+    prediction: str | None = None
+    score: str | None = None
+    label: str | None = None
+    latency_ms: str | None = None
+    status: str | None = None
+    error: str | None = None
+    request_bytes: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitorAlerts:
+    drift_share: float | None = None  # None: data.checks.drift.max_drifted_share
+    prediction_drift: bool = True
+    quality: bool = True
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    error_rate: float | None = None
+    request_bytes_p95: float | None = None
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    data_command: str | None = None
+    log: str | None = None
+    window: str = "1d"
+    columns: MonitorColumns = field(default_factory=MonitorColumns)
+    drift_method: str | None = None  # None: data.checks.drift's
+    drift_threshold: float | None = None
+    alerts: MonitorAlerts = field(default_factory=MonitorAlerts)
+    environment: str | None = None  # None: the last of deploy.environments
+    branch: str = "mlgate/monitoring"
+    history_windows: int = 30
+    on_alert: str = "none"
+    retrain_workflow: str = "mlgate-retrain.yml"
+    quality_rows: int = 100_000
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     plots: bool | tuple[str, ...] = True  # True: every plot DVC declares; a tuple: only those plot ids
@@ -128,6 +191,8 @@ class Config:
     deploy: DeployConfig = field(default_factory=DeployConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    chatops: ChatOpsConfig = field(default_factory=ChatOpsConfig)
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
     def error(self, path: KeyPath, message: str) -> InputError:

@@ -101,8 +101,31 @@ class Rollback:
     reason: str
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for a deploy, and where (a ChatOps comment): recorded in the deployment and the stage tag."""
+
+    login: str
+    comment_url: str
+    pull_request: int | None = None  # a pull request's preview deploy: its number
+
+    def as_payload(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"login": self.login, "comment_url": self.comment_url}
+        return found | ({"pull_request": self.pull_request} if self.pull_request is not None else {})
+
+    @property
+    def note(self) -> str:
+        return f"requested by @{self.login}: {self.comment_url}"
+
+
 def deployment_payload(
-    name: str, version: str, commit: str, metrics: Mapping[str, float], rollback: Rollback | None, request_id: str
+    name: str,
+    version: str,
+    commit: str,
+    metrics: Mapping[str, float],
+    rollback: Rollback | None,
+    request_id: str,
+    requester: Requester | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "model": name,
@@ -113,4 +136,6 @@ def deployment_payload(
     }
     if rollback is not None:
         payload["rollback"] = {"from_version": rollback.from_version, "reason": rollback.reason}
+    if requester is not None:
+        payload["requested_by"] = requester.as_payload()
     return payload

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from github.Issue import Issue
     from github.IssueComment import IssueComment
 
+    from mlgate.ghcontext import GitHubContext
+
 T = TypeVar("T")
 ACTIONS_BOT = "github-actions[bot]"
 NOT_ACCESSIBLE = ("resource not accessible by integration", "resource not accessible by personal access token")
@@ -135,6 +137,13 @@ def classify(exc: Exception, attempt: int, policy: RetryPolicy) -> _Retry | None
     if status == 429 or secondary:
         return _Retry(max(policy.secondary_wait, policy.backoff(attempt)), f"HTTP {status} {kind}", ambiguous=False)
     return None
+
+
+def client_options(ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> dict[str, Any]:
+    """The github driver's settings for this run; an InputError when the token or repository is missing."""
+    repository, token = ctx.credentials(token)
+    return {"api_url": ctx.api_url, "repository": repository, "token": token, "policy": RetryPolicy(budget=budget),
+            "timeout": timeout}  # fmt: skip
 
 
 def describe(exc: Exception) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from mlgate.fsutil import atomic_write_text
 
 DEFAULT_OUTBOX = Path(".mlgate/outbox")
-KINDS = ("comment", "summary", "check", "status", "deployment", "pull", "tag")
+KINDS = ("comment", "summary", "check", "status", "deployment", "pull", "tag", "issue", "dispatch")
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._@#-]+")
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mlgate.drivers.github import GitHubDriver, RetryPolicy
+from mlgate.drivers.github import GitHubDriver, client_options
 from mlgate.drivers.local import LocalDriver
 from mlgate.drivers.outbox import Outbox
 from mlgate.drivers.protocol import CommentOutcome, CommentRequest, DriverError, Forbidden
-from mlgate.errors import InputError
 
 if TYPE_CHECKING:
     from github.PullRequest import PullRequest
@@ -148,10 +147,4 @@ class LocalPulls(LocalDriver):
 def make_pull_driver(kind: str, ctx: GitHubContext, token: str | None, *, budget: float, timeout: int) -> PullDriver:
     if kind == "local":
         return LocalPulls(Outbox())
-    if not token:
-        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
-    return GitHubPulls(
-        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
-    )
+    return GitHubPulls(**client_options(ctx, token, budget=budget, timeout=timeout))

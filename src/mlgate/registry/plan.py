@@ -116,16 +116,39 @@ def _holder(artifact: ArtifactState, version: str) -> str:
     return state.commit
 
 
-def plan_assign(registry: Registry, name: str, version: str, stage: str, *, now: int, note: str = "") -> StageChange:
-    """Make `version` the current version of `stage` (nothing to do when it already is)."""
-    artifact = registry.artifact(name)
-    commit = _holder(artifact, version)
+def _assign(
+    artifact: ArtifactState, stage: str, version: str, commit: str, what: str, note: str, now: int
+) -> StageChange:
     current = artifact.current(stage)
     if current == version:
         return StageChange(stage, version, commit, current, ())
-    text = _message(f"Assigning stage {stage} to artifact {name} version {version}", note)
+    text = _message(f"Assigning stage {stage} to artifact {artifact.name} {what}", note)
     tag = _stage_tag(artifact, Action.ASSIGN, stage, artifact.max_counter + 1, commit, text, now)
     return StageChange(stage, version, commit, current, (tag,))
+
+
+def plan_assign(registry: Registry, name: str, version: str, stage: str, *, now: int, note: str = "") -> StageChange:
+    """Make `version` the current version of `stage` (nothing to do when it already is)."""
+    artifact = registry.artifact(name)
+    return _assign(artifact, stage, version, _holder(artifact, version), f"version {version}", note, now)
+
+
+def plan_assign_commit(
+    registry: Registry, name: str, commit: str, stage: str, *, now: int, note: str = ""
+) -> StageChange:
+    """Give `stage` to a commit: its registered version, else the commit itself, which GTO shows as an
+    unregistered version named by its sha (a pull request's preview: it holds the stage without taking a
+    version number from the releases)."""
+    artifact = registry.artifact(name)
+    registered = artifact.registered_at_commit(commit)
+    if registered is not None:
+        return plan_assign(registry, name, registered.version, stage, now=now, note=note)
+    return _assign(artifact, stage, commit, commit, f"commit {commit}", note, now)
+
+
+def registered_version(registry: Registry, name: str, version: str) -> str:
+    """The commit of a version that may be promoted (registered, not deregistered)."""
+    return _holder(registry.artifact(name), version)
 
 
 def plan_rollback(registry: Registry, name: str, stage: str, *, now: int, note: str = "") -> StageChange:

@@ -26,6 +26,8 @@ def outputs(result: StepResult, results_dir: Path) -> dict[str, str]:
         if evidence.get("deployment_id") is not None:
             found["deployment-id"] = str(evidence["deployment_id"])
         return found
+    if result.step == "chatops":
+        return {key: str(evidence.get(key) or "") for key in ("command", "environment", "outcome")}
     if result.verdict == "error" and result.step != "retrain":
         return found  # the error itself is what the job shows (an annotation, exit 2)
     if result.step == "validation":

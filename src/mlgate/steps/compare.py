@@ -11,13 +11,15 @@ from mlgate.errors import InputError
 from mlgate.results import StepResult
 from mlgate.steps.base import Project, guarded
 
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
 
 def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | None) -> Any:
     """Parsed predictions at head and base; a missing or broken head file is an input error."""
     from mlgate.adapters import dvc_repo
     from mlgate.adapters.dvc_outputs import DvcReadError
     from mlgate.compare.gate import PredictionSides
-    from mlgate.compare.predictions import PredictionsError, parse_predictions
+    from mlgate.compare.predictions import PredictionsError, check_same_label_types, parse_predictions
 
     if path is None:
         return PredictionSides()
@@ -39,9 +41,14 @@ def _predictions(project: Any, path: str | None, base_sha: str, head_rev: str | 
     if base_data is None:
         return PredictionSides(head, None, (f"the base has no {path}: intervals are of head alone",))
     try:
-        return PredictionSides(head, parse_predictions(base_data, path))
+        base = parse_predictions(base_data, path)
     except PredictionsError as exc:
         return PredictionSides(head, None, (f"base predictions unusable ({exc}): intervals are of head alone",))
+    try:
+        check_same_label_types(base, head)
+    except PredictionsError as exc:
+        raise InputError(str(exc).removeprefix(f"{path}: "), file=path) from None
+    return PredictionSides(head, base)
 
 
 def _history(project: Any, base_sha: str, files: list[str], rules: Any, limit: int) -> list[dict[str, Any]]:
@@ -105,6 +112,9 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         if head_rev is None:
             raise InputError(f"--head '{inputs.head}' does not name a commit in this repository")
     head_sha = head_rev or ctx.sha or git.rev_parse(repo.git_root, "HEAD")
+    # A base the fallback chose that is the head commit itself: in a pull request that is never the change under
+    # review; elsewhere (a push run, a local branch) only the workspace can differ from it.
+    base_is_head = chosen.how != "--base" and chosen.sha == (head_rev or git.rev_parse(repo.git_root, "HEAD"))
     files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
 
     base_snap = dvc_repo.read_snapshot(repo, chosen.sha, files)
@@ -116,6 +126,14 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         evidence = {"base_source": chosen.how}
         return project.record(StepResult("compare", "error", str(error), commits, evidence, error=error))
 
+    if base_is_head and ctx.event_name in PULL_REQUEST_EVENTS and ctx.base_sha is None:
+        return failed(
+            InputError(
+                f"no change to compare: the base fell back to the head commit {chosen.sha[:12]} itself "
+                f"({chosen.how}) because the event payload (GITHUB_EVENT_PATH) has no pull_request.base.sha; "
+                "a pull request gate that compared nothing must not pass"
+            )
+        )
     for side, snapshot in (("head", head_snap), ("base", base_snap)):
         if (error := snapshot.unreadable(side)) is not None:
             return failed(error)
@@ -148,22 +166,31 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         return failed(exc)
 
     verdict = gate_verdict(gate.results)
+    summary = summarize(gate.results, baseline=baseline, note=base_note)
     if git.is_shallow(repo.git_root) and history:
         git.fetch_commit(repo.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
     metric_diffs = diff.diff_files(base_snap.metrics, head_snap.metrics)
+    param_diffs = [d for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed]
+    data_diffs = diff.diff_data_versions(
+        base_snap.data_versions, head_snap.data_versions, base_snap.data_groups | head_snap.data_groups
+    )
+    unchanged = (
+        not param_diffs
+        and all(not d.changed for d in metric_diffs)
+        and all(d.status == "unchanged" for d in data_diffs)
+    )
+    if base_is_head and unchanged:  # stated, and never a plain pass: the commit was compared with itself
+        verdict = "warn" if verdict == "pass" else verdict
+        summary = f"no change to compare: the base commit {chosen.sha[:12]} ({chosen.how}) is the head; {summary}"
     evidence = {
         "base_source": chosen.how,
         "baseline": baseline,
         "head_is_workspace": head_rev is None,
+        "base_is_head": base_is_head,
         "rules": [r.to_dict() for r in gate.results],
         "metrics": [d.to_dict() for d in metric_diffs],
-        "params": [d.to_dict() for d in diff.diff_files(base_snap.params, head_snap.params) if d.changed],
-        "data_versions": [
-            d.to_dict()
-            for d in diff.diff_data_versions(
-                base_snap.data_versions, head_snap.data_versions, base_snap.data_groups | head_snap.data_groups
-            )
-        ],
+        "params": [d.to_dict() for d in param_diffs],
+        "data_versions": [d.to_dict() for d in data_diffs],
         "significance": dataclasses.asdict(significance)
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
         "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
@@ -173,7 +200,6 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     if cfg.report.plots and repo.is_dvc:
         names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
         evidence["plots"] = dvc_plots.collect(repo.root, chosen.sha, head_rev, names, project.results_dir)
-    summary = summarize(gate.results, baseline=baseline, note=base_note)
     lines = (
         f"compare: {verdict}: {summary}",
         *(f"  {result.outcome:4}  {result.status:16} {result.reason}" for result in gate.results),

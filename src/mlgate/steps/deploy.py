@@ -28,7 +28,15 @@ from typing import Any
 from mlgate import gha
 from mlgate.adapters import gittags
 from mlgate.config.model import Config
-from mlgate.deploy.policy import Gate, Rollback, default_allowed_refs, deployment_payload, key_metrics, ref_allowed
+from mlgate.deploy.policy import (
+    Gate,
+    Requester,
+    Rollback,
+    default_allowed_refs,
+    deployment_payload,
+    key_metrics,
+    ref_allowed,
+)
 from mlgate.drivers import choose_driver
 from mlgate.drivers.deployments import (
     Deployment,
@@ -49,8 +57,10 @@ from mlgate.registry.plan import (
     check_stage_unchanged,
     last_stage_tag,
     plan_assign,
+    plan_assign_commit,
     plan_register,
     plan_rollback,
+    registered_version,
 )
 from mlgate.registry.state import Registry
 from mlgate.registry.tags import is_valid_artifact, is_valid_name
@@ -81,6 +91,9 @@ class Inputs:
     token: str | None = None  # default: GITHUB_TOKEN
     retry_budget: float = 300.0
     api_timeout: int = 15
+    promote: str | None = None  # deploy this registered version (its commit's model) instead of the checkout
+    preview: str | None = None  # deploy this commit (a pull request's head) as an unregistered preview
+    requester: Requester | None = None  # who asked, and where (ChatOps): in the payload and the stage tag
 
 
 @dataclass(frozen=True)
@@ -168,12 +181,9 @@ def _deployments(
 ) -> Deployments:
     if kind == "local":
         return LocalDeployments(Outbox(), bundle)
-    if not token:
-        raise InputError("the github driver needs a token (the `token` input, --token or GITHUB_TOKEN)")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     return GitHubDeployments(
-        api_url=ctx.api_url, repository=ctx.repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
+        api_url=ctx.api_url, repository=repository, token=token, policy=RetryPolicy(budget=budget), timeout=timeout
     )
 
 
@@ -223,13 +233,23 @@ class DeployFlow:
     """Steps 2 to 5 for one target, keeping the deployment record true to what happened."""
 
     def __init__(
-        self, cfg: Config, target: Target, remote: str | None, records: Deployments, report: Report, ctx: GitHubContext
+        self,
+        cfg: Config,
+        target: Target,
+        remote: str | None,
+        records: Deployments,
+        report: Report,
+        ctx: GitHubContext,
+        requester: Requester | None = None,
     ) -> None:
         self.cfg, self.target, self.root, self.remote = cfg, target, cfg.root, remote
         self.records, self.report, self.run_url = records, report, ctx.run_url
+        self.requester = requester
         self.note = f"mlgate deploy of {target.name} to {target.environment}" + (
             f": {ctx.run_url}" if ctx.run_url else ""
         )
+        if requester is not None:
+            self.note += f"\n{requester.note}"
 
     def register(self, commit: str, version: str | None, bump: str) -> str:
         def plan(registry: Registry):
@@ -245,7 +265,7 @@ class DeployFlow:
         evidence["version"] = version
         seen = last_stage_tag(gittags.read_registry(self.root), target.name, target.environment)
         metrics = key_metrics(_bundle(self.report.project.results_dir), [rule.metric for rule in self.cfg.metrics.gate])
-        payload = deployment_payload(target.name, version, commit, metrics, rollback, uuid.uuid4().hex)
+        payload = deployment_payload(target.name, version, commit, metrics, rollback, uuid.uuid4().hex, self.requester)
         what = f"{target.name} {version} to {target.environment}"
         description = f"{'Roll back' if rollback else 'Deploy'} {what}"
         request = DeploymentRequest(commit, target.environment, payload, description)
@@ -319,15 +339,17 @@ class DeployFlow:
             now = int(time.time())
             if rollback is not None:
                 return plan_rollback(registry, name, stage, now=now, note=f"{rollback.reason}\n{self.note}")
+            if version == commit:  # a preview: the commit itself holds the stage, unregistered
+                return plan_assign_commit(registry, name, commit, stage, now=now, note=self.note)
             return plan_assign(registry, name, version, stage, now=now, note=self.note)
 
         return plan
 
 
-def _model_at(cfg: Config, target: Target, change: StageChange) -> Path:
+def _model_at(cfg: Config, target: Target, commit: str, version: str) -> Path:
     from mlgate.adapters.modelfile import model_at
 
-    return model_at(cfg.root, target.model, change.commit, cfg.root / ROLLBACK_DIR / target.name / change.version)
+    return model_at(cfg.root, target.model, commit, cfg.root / ROLLBACK_DIR / target.name / version)
 
 
 def run(inputs: Inputs, project: Project) -> StepResult:
@@ -338,6 +360,13 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 
 def _deploy(inputs: Inputs, project: Project) -> StepResult:
     cfg = project.config
+    chosen = [
+        name
+        for name, value in (("rollback", inputs.rollback), ("promote", inputs.promote), ("preview", inputs.preview))
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)} exclude each other: one deploy does one of them")
     target = _target(cfg, inputs)
     root = cfg.root
     if not gittags.is_repository(root):
@@ -362,21 +391,26 @@ def _deploy(inputs: Inputs, project: Project) -> StepResult:
     report.notes += notes
 
     # 1. preconditions: no tag, no deployment, no command before all of them held
-    refusal = (
-        f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
-        if not ref_allowed(ref, patterns)
-        else _off_ref(root, ref, head, inputs.remote)
-    )
-    if refusal:
-        evidence["refused"] = refusal
-        return report.finish("fail", f"refused: {refusal}", head)
+    if inputs.preview is None:  # a preview's commit is a pull request's head, checked by the caller (ChatOps)
+        refusal = (
+            f"ref {ref} may not deploy (allowed: {', '.join(patterns)})"
+            if not ref_allowed(ref, patterns)
+            else _off_ref(root, ref, head, inputs.remote)
+        )
+        if refusal:
+            evidence["refused"] = refusal
+            return report.finish("fail", f"refused: {refusal}", head)
     change = None
     if target.rollback:
         change = plan_rollback(gittags.read_registry(root), target.name, target.environment, now=int(time.time()))
         evidence["rollback"] = {"from_version": change.replaced, "to_version": change.version}
-    commit = change.commit if change else head
-    if change and kind == "local":  # the bundle speaks of HEAD; the older version passed its gate to be deployed
-        gate = Gate(True, f"rollback to {change.version}, deployed before")
+    elif inputs.promote is not None:
+        commit = registered_version(gittags.read_registry(root), target.name, inputs.promote)
+        change = StageChange(target.environment, inputs.promote, commit, None, ())
+        evidence["promote"] = inputs.promote
+    commit = change.commit if change else inputs.preview or head
+    if change and kind == "local":  # the bundle speaks of HEAD; a registered version passed its gate before
+        gate = Gate(True, f"{change.version} was registered after its gate passed")
     else:
         gate = _await_gate(records, commit, inputs.gate_timeout)
     evidence["gate"] = gate.detail
@@ -384,9 +418,13 @@ def _deploy(inputs: Inputs, project: Project) -> StepResult:
         evidence["refused"] = gate.detail
         return report.finish("fail", f"refused: {gate.detail}", commit)
 
-    flow = DeployFlow(cfg, target, remote, records, report, ctx)
-    if change is not None:
+    flow = DeployFlow(cfg, target, remote, records, report, ctx, inputs.requester)
+    if change is not None and target.rollback:
         reason = inputs.reason or f"rollback of {target.environment} requested"
-        return flow.run(change.version, commit, _model_at(cfg, target, change), Rollback(str(change.replaced), reason))
+        model = _model_at(cfg, target, change.commit, change.version)
+        return flow.run(change.version, commit, model, Rollback(str(change.replaced), reason))
+    if change is not None or inputs.preview is not None:  # a promotion, or a preview: that commit's model
+        version = change.version if change else commit
+        return flow.run(version, commit, _model_at(cfg, target, commit, version), None)
     model = cfg.require_file(("deploy", "model"), target.model)
     return flow.run(flow.register(commit, inputs.version, inputs.bump), commit, model, None)

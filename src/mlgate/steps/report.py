@@ -20,6 +20,7 @@ from mlgate.report.fit import CHECK_TEXT_LIMIT, COMMENT_LIMIT, utf8_length
 from mlgate.report.marker import Marker
 from mlgate.report.render import ReportContext, check_title, overall_verdict, render
 from mlgate.results import Note, StepResult, read_bundle
+from mlgate.steps import report_images
 from mlgate.steps.base import Project, guarded
 
 FAIL_ON = {"fail": ("fail", "error"), "warn": ("warn", "fail", "error"), "never": ()}
@@ -42,15 +43,12 @@ def _make_driver(
         from mlgate.drivers.outbox import Outbox
 
         return LocalDriver(Outbox())
-    if not token:
-        raise InputError("the github driver needs a token: set the token input or GITHUB_TOKEN")
-    if not ctx.repository:
-        raise InputError("the github driver needs GITHUB_REPOSITORY (owner/name)")
+    repository, token = ctx.credentials(token)
     from mlgate.drivers.github import ACTIONS_BOT, GitHubDriver, RetryPolicy
 
     return GitHubDriver(
         api_url=ctx.api_url,
-        repository=ctx.repository,
+        repository=repository,
         token=token,
         comment_authors=authors or (ACTIONS_BOT,),
         policy=RetryPolicy(budget=budget),
@@ -166,11 +164,23 @@ def _report(inputs: Inputs, project: Project) -> StepResult:
         where = ", ".join(str(d) for d in directories)
         raise InputError(f"no results to report: {where} holds no step results (validation.json, train.json, …)")
     marker = Marker(ctx.workflow or "local", name)
+    sha = _head_sha(ctx, env, results)
+    prs = [inputs.pr_number] if inputs.pr_number else [ctx.pr_number] if ctx.pr_number else []
+    if not prs and sha and ctx.event_name in COMMIT_EVENTS:
+        prs = driver.pulls_for_commit(sha)
+    notes: list[Note] = []
+    images = report_images.place(
+        report_images.find(results, directories),
+        report_images.Where(kind, ctx, project, prs[0] if prs else None, sha, inputs.artifact_dir, output.parent),
+        notes,
+    )
     context = ReportContext(
         name=name,
         run_url=ctx.run_url,
         commit_url=f"{ctx.server_url}/{ctx.repository}/commit/" if ctx.repository else None,
         base_branch=ctx.base_ref or ctx.default_branch,
+        max_plots=project.config.report.max_charts,
+        images=images,
     )
     full = render(results, context, limit=_summary_budget(env), measure=utf8_length)
     comment = render(results, context, limit=COMMENT_LIMIT, prefix=f"{marker}\n")
@@ -182,11 +192,6 @@ def _report(inputs: Inputs, project: Project) -> StepResult:
     verdict = overall_verdict(results)
     evidence = {"report": str(output), "verdict": verdict}
     lines: list[str] = []
-    notes: list[Note] = []
-    sha = _head_sha(ctx, env, results)
-    prs = [inputs.pr_number] if inputs.pr_number else [ctx.pr_number] if ctx.pr_number else []
-    if not prs and sha and ctx.event_name in COMMIT_EVENTS:
-        prs = driver.pulls_for_commit(sha)
     if not prs:
         lines.append(f"no pull request for this run; the report is in the job summary and {output}")
 

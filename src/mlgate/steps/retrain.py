@@ -16,7 +16,6 @@ Whatever happens, the user's checkout is left as it was found: HEAD, index and t
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,20 +143,13 @@ def _read_table(path: Path, shown: str) -> Any:
 
 def _reference(project: Project, base_sha: str, relative: str) -> Any:
     """The default branch's data.train, from git or DVC's cache/remote: the drift reference."""
-    from mlgate.adapters import dvc_repo
+    from mlgate.adapters.datafiles import read_table_at
 
-    content = dvc_repo.read_file(project, base_sha, relative)
-    shown = f"{relative} at {base_sha[:7]}"
-    if content is None:
-        raise InputError(
-            "data.train is not in the default branch's commit, neither in git nor in DVC's cache or remote "
-            "(run `dvc pull` before retraining)",
-            file=shown,
-        )
-    with tempfile.TemporaryDirectory(prefix="mlgate-reference-") as scratch:
-        copy = Path(scratch) / Path(relative).name
-        copy.write_bytes(content)
-        return _read_table(copy, shown)
+    missing = (
+        "data.train is not in the default branch's commit, neither in git nor in DVC's cache or remote "
+        "(run `dvc pull` before retraining)"
+    )
+    return read_table_at(project, base_sha, relative, missing)
 
 
 # ----------------------------------------------------------------------------------------------- steps

@@ -1,0 +1,145 @@
+"""The monitoring history: `history.jsonl` on branch `mlgate/monitoring`, one JSON line per window, oldest first.
+
+Each record carries `schema_version` and a `chain` hash: SHA-256 of the previous record's chain and this
+record's canonical JSON without its `quality` (the one part a later run may fill in, when the window's labels
+arrive) and without the chain itself. A line someone edited, removed or reordered breaks the chain from there
+on, so a rewritten history is noticed and refused instead of extended. A window is judged once: a rerun finds
+its record and adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.errors import InputError
+from mlgate.results import finite_json
+
+SCHEMA_VERSION = 1
+HISTORY_FILE = "history.jsonl"
+MUTABLE = ("quality", "chain")
+GENESIS = "0" * 64
+
+
+class HistoryRewritten(InputError):
+    """The history branch does not hold what mlgate wrote: nothing is added to it."""
+
+
+def _canonical(record: Mapping[str, Any]) -> bytes:
+    kept = {k: v for k, v in record.items() if k not in MUTABLE}
+    return json.dumps(finite_json(kept), sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def chain_of(previous: str, record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + _canonical(record)).hexdigest()
+
+
+def seal(previous: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as the history stores it: strict JSON values, schema version, chain hash."""
+    sealed = finite_json({"schema_version": SCHEMA_VERSION, **{k: v for k, v in record.items() if k != "chain"}})
+    sealed["chain"] = chain_of(previous, sealed)
+    return sealed
+
+
+def parse_history(text: str, where: str) -> list[dict[str, Any]]:
+    """The records of a history file; HistoryRewritten when a line is not what mlgate wrote there."""
+    records: list[dict[str, Any]] = []
+    previous = GENESIS
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise HistoryRewritten(
+                f"{where} line {number} is not JSON ({exc.msg}): the history was rewritten; nothing was added to it"
+            ) from None
+        if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
+            version = record.get("schema_version") if isinstance(record, dict) else None
+            raise HistoryRewritten(
+                f"{where} line {number} has schema_version {version!r}, not {SCHEMA_VERSION}: this mlgate cannot "
+                "extend it; nothing was added to it"
+            )
+        window = record.get("window")
+        if record.get("chain") != chain_of(previous, record):
+            raise HistoryRewritten(
+                f"{where} line {number} (window {window}) does not match its chain hash: the history was edited "
+                "or rewritten after mlgate wrote it; restore the branch (its git log has every version) or delete "
+                "it to start over; nothing was added to it"
+            )
+        if records and str(window) <= str(records[-1]["window"]):
+            raise HistoryRewritten(f"{where} line {number}: window {window} is not after {records[-1]['window']}")
+        previous = record["chain"]
+        records.append(record)
+    return records
+
+
+def serialize(records: Sequence[Mapping[str, Any]]) -> str:
+    return "".join(json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n" for r in records)
+
+
+def append(records: list[dict[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = list(records)
+    for record in new:
+        out.append(seal(out[-1]["chain"] if out else GENESIS, record))
+    return out
+
+
+def needs_quality(record: Mapping[str, Any], labelled_rows: int) -> bool:
+    """Whether more of the window's labels arrived since its quality was judged."""
+    known = (record.get("quality") or {}).get("labelled_rows", 0)
+    return labelled_rows > known
+
+
+def with_quality(records: list[dict[str, Any]], window: str, quality: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{**r, "quality": finite_json(dict(quality))} if r["window"] == window else r for r in records]
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    window: str
+    message: str
+    value: float | None = None
+    threshold: float | None = None
+
+
+def active_alerts(records: Sequence[Mapping[str, Any]]) -> dict[str, Alert]:
+    """What is alerting now: the latest window's input, prediction and service alerts, and the quality alerts
+    of the latest window whose quality is known."""
+    found: dict[str, Alert] = {}
+    if not records:
+        return found
+    latest = records[-1]
+    for alert in latest.get("alerts", ()):
+        found[alert["name"]] = Alert(
+            alert["name"], latest["window"], alert["message"], alert.get("value"), alert.get("threshold")
+        )
+    judged = next((r for r in reversed(records) if r.get("quality")), None)
+    if judged is not None:
+        for alert in judged["quality"].get("alerts", ()):
+            found[alert["name"]] = Alert(
+                alert["name"], judged["window"], alert["message"], alert.get("value"), alert.get("threshold")
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Changes:
+    started: tuple[Alert, ...]
+    ended: tuple[Alert, ...]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.started or self.ended)
+
+
+def alert_changes(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]) -> Changes:
+    old, new = active_alerts(before), active_alerts(after)
+    return Changes(
+        tuple(alert for name, alert in new.items() if name not in old),
+        tuple(alert for name, alert in old.items() if name not in new),
+    )
