@@ -312,3 +312,59 @@ def test_not_an_issue_comment_event_is_a_usage_error(scene: Scene) -> None:
         run.returncode == 2
         and "mlgate chatops answers issue_comment events, not pull_request" in run.stdout + run.stderr
     )
+
+
+def test_a_fork_pull_request_is_not_deployed(scene: Scene) -> None:
+    fork = scene.github.add_pull(head_ref="fork-feature", fork=True, user="outsider")
+    scene.github.add_check_run(head_sha=fork.head_sha, conclusion="success")
+    comment = scene.comment("/mlgate deploy staging", issue=fork.issue.number, user="mia", role="maintain")
+
+    run = scene.chatops(comment)
+
+    assert run.returncode == 2 and deployments(scene) == []
+    assert "comes from outsider/demo: its model file is code from outside this repository" in scene.replies()[0]
+
+
+def test_the_accept_phase_runs_on_the_report_install(scene: Scene) -> None:
+    """The template's first job installs only click, PyYAML and PyGithub (actions/setup extras: report)."""
+    import subprocess
+    import sys
+
+    scene.github.add_workflow("mlgate-retrain.yml", dispatch_inputs=("when", "check-only"))
+    comment = scene.comment("/mlgate retrain")
+    blocked = ("pandas", "numpy", "dvc", "deepchecks", "scipy", "sklearn", "jsonschema", "pyarrow")
+    program = (
+        f"import sys\nfor name in {blocked!r}:\n    sys.modules[name] = None\n"
+        "from mlgate.cli import main\nmain(['chatops', '--phase', 'accept'])\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("MLGATE_", "GITHUB_"))}
+
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=scene.repo.path,
+        env=env | scene.env(comment),
+        capture_output=True,
+        text=True,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert scene.reactions(comment) == ["eyes", "+1"] and len(scene.github.repo().runs) == 1
+
+
+def test_a_malformed_event_payload_is_one_sentence_naming_the_key(scene: Scene) -> None:
+    import json
+    from pathlib import Path
+
+    from bench.registry_fixtures import mlgate_in_process
+
+    comment = scene.comment("/mlgate rerun")
+    env = scene.env(comment)
+    event = json.loads(Path(env["GITHUB_EVENT_PATH"]).read_text())
+    event["comment"]["id"] = "7; rm -rf /"
+    Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(event))
+
+    run = mlgate_in_process("chatops", cwd=scene.repo.path, env=env)
+
+    assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
+    assert "event payload key 'comment.id' must be int" in run.stdout + run.stderr
+    assert scene.replies() == [] and scene.reactions(comment) == []

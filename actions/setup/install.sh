@@ -98,13 +98,13 @@ install_with_pip() {
 
 build_venv() {
   local build="$home/build"
-  # Build from a copy: setuptools writes build/ and *.egg-info next to the sources it builds, and the
-  # action's checkout must stay as it was (its contents are the cache key).
+  # Build from a copy: the action's checkout must stay as it was (its contents are the cache key), and a
+  # developer's src/ may hold __pycache__ or *.egg-info that must not be packaged.
   rm -rf "$build" "$venv"
   mkdir -p "$build"
   cp -R "$root/pyproject.toml" "$root/README.md" "$root/src" "$build/"
   find "$build/src" \( -name '__pycache__' -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-  # mlgate itself is built without build isolation, by the setuptools the lock just installed: nothing
+  # mlgate itself is built without build isolation, by the flit_core the lock just installed: nothing
   # unhashed is fetched, not even the build backend.
   if [[ "$installer" == auto ]] && bootstrap_uv; then
     echo "Installing mlgate into $venv: extras $extras, with $("$tools/bin/uv" --version), hashes from locks/$extras.txt"

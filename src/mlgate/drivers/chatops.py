@@ -19,6 +19,7 @@ class PullFacts:
     state: str  # open | closed
     head_sha: str
     html_url: str
+    head_repo: str | None  # owner/name of the head branch's repository (a fork's; None when it was deleted)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class GitHubChatOps(GitHubDriver):
     def pull(self, number: int) -> PullFacts:
         def read() -> PullFacts:
             pull = self._repo.get_pull(number)
-            return PullFacts(number, pull.state, pull.head.sha, pull.html_url)
+            repo = pull.head.repo
+            return PullFacts(number, pull.state, pull.head.sha, pull.html_url, repo.full_name if repo else None)
 
         return self._call(f"read pull request #{number}", read)
 

@@ -92,10 +92,10 @@ class _Run:
         if self.driver.react(self.comment.comment_id, FAILED) != Claim.TAKEN:
             return self.record("skipped", "duplicate", "another delivery of this comment answered it")
         self.evidence["refused"] = reason
-        self.reply(_reply(self.comment, command, "⛔ not run", reason, self._links(), markdown=True))
+        self.reply(_reply(self.comment, command, "⛔ not run", reason, self.links(), markdown=True))
         return self.record("warn", "refused", reason)
 
-    def _links(self) -> dict[str, str]:
+    def links(self) -> dict[str, str]:
         run_url = self.project.github.run_url
         return {"Run": run_url} if run_url else {}
 
@@ -205,13 +205,14 @@ def _accepted(state: _Run, command: Command) -> StepResult:
         return state.record("skipped", "accepted", f"{command.text}: the {command.environment} job runs it")
     try:
         outcome = COMMANDS[command.name](state, command)
-    except MlgateError as exc:
-        outcome = Outcome(False, exc.message)
+    except Exception as exc:  # the commenter is told, whatever stopped it; the job shows the error too
+        message = exc.message if isinstance(exc, MlgateError) else f"internal error: {type(exc).__name__}: {exc}"
+        outcome = Outcome(False, message)
         error: Exception | None = exc
     else:
         error = outcome.result.error if outcome.result is not None else None
     state.driver.react(state.comment.comment_id, DONE if outcome.ok else FAILED)
-    links = state._links() | outcome.links
+    links = state.links() | outcome.links
     status = "✅ done" if outcome.ok else "❌ failed"
     state.reply(_reply(state.comment, command, status, outcome.summary, links, markdown=outcome.markdown))
     state.evidence["links"] = links
@@ -331,6 +332,12 @@ def _preview(state: _Run, command: Command) -> Outcome:
     from mlgate.steps import deploy
 
     pull = _pull(state)
+    if pull.head_repo != state.project.github.repository:
+        raise InputError(
+            f"pull request #{pull.number} comes from {pull.head_repo or 'a deleted fork'}: its model file is code from "
+            "outside this repository (a pickle runs when it is loaded) and would meet this environment's secrets; "
+            "push the branch to this repository to preview it"
+        )
     _fetch_head(state, pull.number, pull.head_sha)
     inputs = _deploy_inputs(
         state, environment=command.environment, preview=pull.head_sha, requester=_requester(state, pull.number)
