@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import example_repo, harness  # noqa: E402  (the repository root is importable only from here on)
 
-SECTIONS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead")
+SECTIONS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead", "act_pr")
 
 
 @pytest.fixture(scope="module")

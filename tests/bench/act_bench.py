@@ -18,18 +18,21 @@ How a run is set up, and why each part is what a user's GitHub run would do:
   (`--artifact-server-path`, `--cache-server-path`).
 - The event payload goes in with `-e`; GITHUB_API_URL / GITHUB_SERVER_URL point at the GitHub stand-in on
   loopback and `secrets.GITHUB_TOKEN` is a token the stand-in knows, so mlgate's PyGithub talks HTTP to it.
-- The environment is a runner's, not the test process's: system PATH (no test venv, no pyenv shims), no
-  PYTHONDONTWRITEBYTECODE, no git identity or user git config.
+- The environment is a runner's, not the test process's: system PATH (no test venv, no pyenv shims) with a
+  bare CPython 3.12 as python3 (ubuntu-latest's, which deploy and the report posters make mlgate's venv from;
+  this machine's own 3.11.2 is older than the all lock allows), no PYTHONDONTWRITEBYTECODE, no git identity or
+  user git config.
 
 mlgate's install is the real one, fast: actions/setup runs install.sh exactly as on GitHub (a venv made from
 the job's python, the pinned uv installed by pip from locks/uv.txt with hash checking, every package of
 locks/all.txt hash-checked, mlgate built without build isolation). What is prepared once per test session is
 only where the bytes come from, as a warm runner cache or a company mirror would provide them: the session
-runs that same install once (filling uv's cache, ~/.cache/uv), and the act runs then install with
-UV_OFFLINE=1 from that cache and pip's PIP_NO_INDEX + PIP_FIND_LINKS pointed at a folder holding the locked uv
-wheel. A hash mismatch or a missing package still fails the job. The job's own Python (setup-python's) is a
-venv of the machine's CPython 3.12 in act's tool cache, with the example's requirements.txt installed once per
-session, so the templates' `pip install -r requirements.txt` step really runs and finds them satisfied.
+runs that same install once per Python a job makes mlgate's venv from (filling uv's cache, ~/.cache/uv), and
+the act runs then install with UV_OFFLINE=1 from that cache and pip's PIP_NO_INDEX + PIP_FIND_LINKS pointed at
+a folder holding the locked uv wheel. A hash mismatch or a missing package still fails the job. The job's own
+Python (setup-python's) is a venv of the machine's CPython 3.12 in act's tool cache, with the example's
+requirements.txt installed once per session, so the templates' `pip install -r requirements.txt` step really
+runs and finds them satisfied.
 
 act's cache server is off by default (`cache=None`): actions/setup's actions/cache step then warns and moves
 on, as actions/cache does without a cache service. With it on, every job would tar and upload mlgate's
@@ -189,6 +192,7 @@ class ActBench:
     standins: Path  # one folder per stand-in action
     action_cache: Path  # act's --action-cache-path; its tool_cache/ holds the job's Python
     wheelhouse: Path  # the locked uv wheel, for install.sh's pip bootstrap
+    runner_python: Path  # a venv standing for the runner image's python3
     python_version: str
 
     @classmethod
@@ -235,9 +239,17 @@ class ActBench:
         action_cache = root / "act-cache"
         job_python = action_cache / "tool_cache" / "Python" / version / "x64"
         _run(python, "-m", "venv", job_python)
-        # Fill uv's cache for this Python with one real install (the same script and locks as every job).
+        # The runner image's own python3, which jobs without setup-python (deploy, the report posters) make
+        # mlgate's venv from: ubuntu-latest's is CPython 3.12, without the job's packages.
+        runner_python = root / "runner-python"
+        _run(python, "-m", "venv", runner_python)
+        # Fill uv's cache with one real install (the same script and locks as every job); the report lock's pins
+        # are a subset of the all lock's.
         warm = root / "warm-install"
-        env = runner_environment() | {"MLGATE_HOME": str(warm), "MLGATE_PYTHON": str(job_python / "bin" / "python3")}
+        env = runner_environment(runner_python) | {
+            "MLGATE_HOME": str(warm),
+            "MLGATE_PYTHON": str(job_python / "bin" / "python3"),
+        }
         _run("bash", release / "actions/setup/install.sh", "install", env=env)
         _run(
             warm / "uv/bin/uv", "pip", "install", "--quiet", "--python", job_python / "bin/python",
@@ -254,6 +266,7 @@ class ActBench:
             "standins": str(standins),
             "action_cache": str(action_cache),
             "wheelhouse": str(wheelhouse),
+            "runner_python": str(runner_python),
             "python_version": version,
         }
 
@@ -340,7 +353,7 @@ class ActBench:
             command += ["--input", f"{name}={value}"]
         if job:
             command += ["-j", job]
-        process_env = runner_environment() | {
+        process_env = runner_environment(self.runner_python) | {
             # Every git command of the job (checkout, mlgate's pushes) reaches the bare remotes through this.
             "GIT_CONFIG_COUNT": "1",
             "GIT_CONFIG_KEY_0": f"url.{git_remotes.as_uri()}/.insteadOf",
@@ -357,11 +370,12 @@ class ActBench:
         return read_result(done.returncode, done.stdout, done.stderr)
 
 
-def runner_environment() -> dict[str, str]:
-    """The process environment of a fresh runner on this machine (see the module docstring)."""
+def runner_environment(runner_python: Path) -> dict[str, str]:
+    """The process environment of a fresh runner on this machine (see the module docstring); python3 is the
+    venv `runner_python`, standing for the runner image's."""
     env = {name: value for name, value in os.environ.items() if PASSED_THROUGH.fullmatch(name)}
     return env | {
-        "PATH": os.pathsep.join(RUNNER_PATH),
+        "PATH": os.pathsep.join((str(runner_python / "bin"), *RUNNER_PATH)),
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_CONFIG_NOSYSTEM": "1",
         "DVC_NO_ANALYTICS": "1",
