@@ -388,3 +388,28 @@ class LoadSampler:
             f"1-minute load average during the run: median {statistics.median(values):.2f}, "
             f"min {min(values):.2f}, max {max(values):.2f} ({len(values)} samples)"
         )
+
+
+def generate_or_alternative(
+    argv: list[str] | None,
+    prog: str,
+    generate: Callable[[int, Path], None],
+    alternative_name: str,
+    alternative: Callable[[Path], object],
+) -> int:
+    """The command line of a benchmark module: `generate ROWS DIR` makes its data, `<alternative> DIR` runs the
+    tool it is compared with and prints that tool's answer as one JSON line."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog)
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("generate")
+    make.add_argument("rows", type=int)
+    make.add_argument("out", type=Path)
+    commands.add_parser(alternative_name).add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        generate(args.rows, args.out)
+    else:
+        print(json.dumps(alternative(args.folder)))
+    return 0

@@ -12,7 +12,6 @@ process, so each figure is what a CI step would pay end to end.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -29,6 +28,7 @@ from benchmarks.harness import (
     Section,
     at_most,
     both,
+    generate_or_alternative,
     has_command,
     interleave,
     measure,
@@ -358,19 +358,7 @@ def _notes(measured: list[_Size]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.validation")
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("generate")
-    make.add_argument("rows", type=int)
-    make.add_argument("out", type=Path)
-    alternative = commands.add_parser("deepchecks")
-    alternative.add_argument("folder", type=Path)
-    args = parser.parse_args(argv)
-    if args.command == "generate":
-        generate(args.rows, args.out)
-    else:
-        print(json.dumps(run_deepchecks(args.folder)))
-    return 0
+    return generate_or_alternative(argv, "python -m benchmarks.validation", generate, "deepchecks", run_deepchecks)
 
 
 if __name__ == "__main__":

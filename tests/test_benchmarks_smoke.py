@@ -17,7 +17,17 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import example_repo, harness  # noqa: E402  (the repository root is importable only from here on)
 
-SECTIONS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead", "act_pr")
+SECTIONS = (
+    "startup",
+    "validation",
+    "significance",
+    "compare",
+    "sticky_comment",
+    "pr_overhead",
+    "plots",
+    "monitor",
+    "act_pr",
+)
 
 
 @pytest.fixture(scope="module")

@@ -98,12 +98,17 @@ def test_an_edited_comment_is_not_run(scene: Scene) -> None:
     assert "the comment was edited; mlgate runs only new comments" in scene.replies()[0]
 
 
-def test_a_deleted_comment_is_ignored_without_a_reply(scene: Scene) -> None:
+def test_a_deleted_comment_is_ignored_without_a_call(scene: Scene) -> None:
     comment = scene.comment("/mlgate rerun")
+    env = scene.env(comment, action="deleted")
+    del scene.github.repo().comments[comment.id]  # gone from GitHub when the event arrives
+    before = len(scene.github.requests)
+    from bench.registry_fixtures import mlgate_in_process
 
-    run = scene.chatops(comment, action="deleted")
+    run = mlgate_in_process("chatops", cwd=scene.repo.path, env=env)
 
-    assert run.returncode == 0 and scene.replies() == [] and scene.reactions(comment) == []
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(scene.github.requests) == before and scene.replies() == []
     assert scene.outputs()["outcome"] == "ignored"
 
 
@@ -368,3 +373,31 @@ def test_a_malformed_event_payload_is_one_sentence_naming_the_key(scene: Scene) 
     assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr
     assert "event payload key 'comment.id' must be int" in run.stdout + run.stderr
     assert scene.replies() == [] and scene.reactions(comment) == []
+
+
+def test_two_deliveries_at_the_same_moment_run_the_command_once(scene: Scene) -> None:
+    """Both read no reaction, both try to claim `eyes`: GitHub creates it for one (201), finds it for the other."""
+    import threading
+
+    from bench.registry_fixtures import mlgate
+
+    scene.github.add_workflow("mlgate-retrain.yml", dispatch_inputs=("when", "check-only"))
+    comment = scene.comment("/mlgate retrain")
+    env = scene.env(comment)
+    # both read the reactions before either claimed: each is answered "none yet", whenever it asks
+    scene.github.fault("GET", rf"/repos/octo/demo/issues/comments/{comment.id}/reactions", status=200, body=[], times=2)
+    runs: list = []
+    threads = [
+        threading.Thread(target=lambda: runs.append(mlgate("chatops", cwd=scene.repo.path, env=env))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [run.returncode for run in runs] == [0, 0], [run.stdout + run.stderr for run in runs]
+    assert len(scene.github.repo().runs) == 1 and len(scene.replies()) == 1
+    assert scene.reactions(comment) == ["eyes", "+1"]
+    assert sorted("duplicate" in run.stdout for run in runs) == [False, True]
+    claims = scene.github.calls("POST", rf"/repos/octo/demo/issues/comments/{comment.id}/reactions")
+    assert sorted(c.status for c in claims if c.body == {"content": "eyes"}) == [200, 201]  # GitHub decided

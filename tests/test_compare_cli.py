@@ -377,6 +377,17 @@ def test_shallow_clone_without_a_reachable_base_says_to_set_fetch_depth(
     assert "fetch-depth: 0" in run.err
 
 
+def test_a_full_clone_fetches_a_base_branch_it_lacks_and_stays_full(metrics_repo: MetricsRepo, invoke, tmp_path: Path):
+    base, _ = base_and_pr(metrics_repo, 0.85)
+    metrics_repo.commit("pr model")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--branch", "pr", f"file://{metrics_repo.path}", str(clone))
+    run = invoke("compare", "--base", "main", cwd=clone)  # only origin/main is in the clone: fetched as FETCH_HEAD
+    assert run.code == 0, run.out + run.err
+    assert read_json(clone / ".mlgate/results/compare.json")["commits"]["base"] == base
+    assert git(clone, "rev-parse", "--is-shallow-repository") == "false"  # a fetch --depth would have made it shallow
+
+
 @pytest.mark.slow
 def test_example_pull_requests_improved_and_noise_only(example_repo: Path, invoke):
     """On the example repository: main trains on 3 features; restoring all 30 is an improvement; retraining a

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from bench.example_fixtures import dvc, git, hermetic_env
+from bench.layout_fixtures import dvc_json, evidence_as_dvc_json
 from bench.metrics_repo_fixtures import read_json
 
 pytestmark = pytest.mark.slow  # every test runs DVC itself a few times
@@ -24,18 +25,6 @@ quality = params["train"]["quality"]
 json.dump({"test": {"scores": {"accuracy": quality, "auc": quality + 0.05}}, "n": 100}, open("cached.json", "w"))
 json.dump({"loss": round(1 - quality, 6)}, open("plain.json", "w"))
 """
-
-
-def evidence_as_dvc_json(entries: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    shaped: dict[str, dict[str, dict[str, Any]]] = {}
-    for entry in entries:
-        value = {"old": entry["old"], "new": entry["new"]} | ({"diff": entry["diff"]} if "diff" in entry else {})
-        shaped.setdefault(entry["file"], {})[entry["key"]] = value
-    return shaped
-
-
-def dvc_json(repo: Path, *args: str) -> dict[str, Any]:
-    return json.loads(dvc(repo, *args) or "{}")
 
 
 @pytest.fixture

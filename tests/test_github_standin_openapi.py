@@ -209,3 +209,22 @@ def test_issue_pull_and_comment_reads_have_githubs_shapes(github: GitHubStandIn,
     (comment,) = github.add_comments(1, issue=1)
 
     conforming(github, method, path.format(id=comment.id))
+
+
+def test_issues_are_created_listed_by_label_and_edited_in_githubs_shapes(github: GitHubStandIn) -> None:
+    status, created = conforming(
+        github, "POST", "/repos/octo/demo/issues", {"title": "t", "body": "b", "labels": ["x"]}
+    )
+    assert status == 201 and created["labels"][0]["name"] == "x" and created["body"] == "b"
+    conforming(github, "POST", "/repos/octo/demo/issues", {"title": "other"})
+    status, missing = call(github, "POST", "/repos/octo/demo/issues", {"body": "no title"})
+    assert status == 422 and missing["errors"][0] == {"resource": "Issue", "code": "missing_field", "field": "title"}
+    status, listed = conforming(github, "GET", "/repos/octo/demo/issues?labels=x&state=open")
+    assert [issue["number"] for issue in listed] == [created["number"]]
+    status, edited = conforming(github, "PATCH", f"/repos/octo/demo/issues/{created['number']}", {"body": "new"})
+    assert status == 200 and edited["body"] == "new"
+    repo = pygithub_client(github).get_repo("octo/demo")
+    (found,) = repo.get_issues(state="open", labels=["x"])
+    found.edit(state="closed")
+    assert list(repo.get_issues(state="open", labels=["x"])) == []
+    assert [i.title for i in repo.get_issues(state="all")] == ["other", "t"]

@@ -430,7 +430,9 @@ def test_from_artifact_refuses_symlinks(tmp_path: Path, github: GitHubStandIn, f
     (folder / "body.md").unlink()
     (folder / "body.md").symlink_to(secret)
     done = post(tmp_path, github, folder)
-    assert done.returncode == 2 and "mlgate-report/body.md::artifact entry is not a regular file" in done.stdout
+    assert (
+        done.returncode == 2 and "mlgate-report/body.md::artifact file is a symlink, not a regular file" in done.stdout
+    )
     assert not comments(github, fork_pull.issue.number)
 
 

@@ -145,3 +145,41 @@ def test_the_local_driver_links_the_copies_beside_the_report(checkout: Path) -> 
         link = f"mlgate-report/images/{relative}"
         assert f"({link})" in text
         assert (checkout / ".mlgate" / link).is_file()
+
+
+def test_the_push_authenticates_with_the_reports_token_alone_and_never_stores_it(checkout: Path) -> None:
+    """The PR template checks out with persist-credentials: false (the PR's own code runs in that job), so the
+    assets branch is pushed with the report step's token as a per-command header, as actions/checkout would
+    send it; a header the checkout did persist is reset rather than sent twice (GitHub refuses two). A real
+    git talks to a loopback HTTP server that records the Authorization headers it receives."""
+    import base64
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from mlgate.adapters.git_publish import token_env
+
+    received: list[list[str]] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            received.append(self.headers.get_all("Authorization") or [])
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        git(checkout, "config", f"http.{url}/.extraheader", "AUTHORIZATION: basic persisted")
+        env = {**os.environ, **token_env(url, "ghs_report"), "GIT_TERMINAL_PROMPT": "0"}
+        subprocess.run(["git", "ls-remote", f"{url}/o/r.git"], cwd=checkout, env=env, capture_output=True)
+    finally:
+        server.shutdown()
+    expected = f"basic {base64.b64encode(b'x-access-token:ghs_report').decode()}"
+    assert received and all(headers == [expected] for headers in received), received
+    assert "ghs_report" not in (checkout / ".git" / "config").read_text()
+    assert token_env(url, None) == {}

@@ -108,6 +108,15 @@ def test_training_environment_excludes_mlgates_venv(metrics_repo: MetricsRepo, i
     assert removed == ["PYTHONHOME", f"PATH={VENV / 'bin'}", f"PYTHONPATH={VENV / 'lib'}"]
 
 
+def test_the_training_command_never_gets_mlgates_github_token(metrics_repo: MetricsRepo, invoke, monkeypatch):
+    """The action hands mlgate the job's token for the report; the PR's own code that trains must not get it."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_job_token")
+    invoke("train", "--", "sh", "-c", 'echo "token=${GITHUB_TOKEN:-none}" > env.txt', cwd=metrics_repo.path)
+    assert (metrics_repo.path / "env.txt").read_text() == "token=none\n"
+    removed = read_json(metrics_repo.path / ".mlgate/results/train.json")["evidence"]["env_removed"]
+    assert "GITHUB_TOKEN" in removed
+
+
 def test_a_venv_the_user_activated_is_their_environment(metrics_repo: MetricsRepo, invoke, monkeypatch):
     monkeypatch.setenv("PATH", os.pathsep.join([str(VENV / "bin"), os.environ["PATH"]]))
     monkeypatch.setenv("VIRTUAL_ENV", str(VENV))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.errors import InputError
+from mlgate.inputfile import read_regular
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
@@ -75,12 +76,9 @@ def payload_value(payload: Mapping[str, Any], dotted: str, kind: type, source: P
 
 
 def load_event(path: Path) -> dict[str, Any]:
+    raw = read_regular(path, MAX_EVENT_BYTES, "event payload file (GITHUB_EVENT_PATH)")
     try:
-        if path.stat().st_size > MAX_EVENT_BYTES:
-            raise InputError("event payload is larger than 25 MB", file=path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("event payload file (GITHUB_EVENT_PATH) does not exist", file=path) from None
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"event payload is not valid JSON ({exc})", file=path) from None
     except RecursionError:

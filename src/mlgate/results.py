@@ -19,6 +19,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.errors import InputError, MlgateError
 from mlgate.fsutil import atomic_write_text
+from mlgate.inputfile import read_regular
 
 SCHEMA_VERSION = 1
 STEPS = ("validation", "train", "compare", "deploy", "retrain", "monitor")
@@ -169,15 +170,10 @@ def _no_constant(name: str) -> Any:
 
 
 def read_result(path: Path) -> StepResult:
+    raw = read_regular(path, MAX_RESULT_BYTES, "results file")
     try:
-        if path.stat().st_size > MAX_RESULT_BYTES:
-            raise InputError(f"results file is larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB", file=path)
         # write_result never writes NaN or Infinity; a file holding them was not written by mlgate.
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise InputError("results file does not exist", file=path) from None
-    except IsADirectoryError:
-        raise InputError("results file is a directory", file=path) from None
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except RecursionError:
         raise InputError("results file is nested too deeply", file=path) from None
     except UnicodeDecodeError:

@@ -9,7 +9,19 @@ from pathlib import Path
 
 import pytest
 from bench.example_fixtures import git
-from bench.faults_fixtures import BadInput, Content, Folder, Link, Sparse, bad_input_params, check_bad_input, run_cli
+from bench.faults_fixtures import (
+    BadInput,
+    Content,
+    Device,
+    Fifo,
+    Folder,
+    Link,
+    Socket,
+    Sparse,
+    bad_input_params,
+    check_bad_input,
+    run_cli,
+)
 
 from mlgate.cli import COMMANDS
 
@@ -45,11 +57,11 @@ def commit_base(workspace: Path) -> None:
     git(workspace, "commit", "--quiet", "--message", "base")
 
 
-def metrics(id: str, content: Content, culprit: str = "metrics.json") -> BadInput:
+def metrics(id: str, content: Content, culprit: str | tuple[str, ...] = "metrics.json") -> BadInput:
     return BadInput(id, {"metrics.json": content}, ("compare", "--base", "HEAD"), culprit)
 
 
-def predictions(id: str, content: Content, culprit: str = "predictions.csv") -> BadInput:
+def predictions(id: str, content: Content, culprit: str | tuple[str, ...] = "predictions.csv") -> BadInput:
     return BadInput(id, {"eval/predictions.csv": content}, ("compare", "--base", "HEAD"), culprit)
 
 
@@ -70,6 +82,9 @@ METRICS_CASES = [
     metrics("huge", Sparse(80 * 1024 * 1024, b"{"), "metrics.json"),
     metrics("a-directory", Folder()),
     metrics("link-out-of-the-workspace", Link("../outside/secret.json")),
+    metrics("a-fifo", Fifo(), ("metrics.json", "a FIFO")),
+    metrics("a-device", Device(), ("metrics.json", "a character device")),
+    metrics("symlink-loop", Link("metrics.json"), ("metrics.json", "symlink loop")),
     config("files-path-traversal", "[metrics.json]", "[../outside/secret.json]", "secret.json"),
     config("files-absolute-path", "[metrics.json]", "[/etc/passwd]", "passwd"),
 ]
@@ -86,6 +101,10 @@ PREDICTION_CASES = [
     BadInput("binary-garbage", {"eval/predictions.csv": bytes(range(256)) * 16}, COMPARE, "predictions.csv"),
     predictions("a-directory", Folder()),
     predictions("link-out-of-the-workspace", Link("../../outside/secret.csv")),
+    predictions("a-fifo", Fifo(), ("predictions.csv", "a FIFO")),
+    predictions("a-device", Device(), ("predictions.csv", "a character device")),
+    predictions("symlink-loop", Link("predictions.csv"), ("predictions.csv", "symlink loop")),
+    predictions("a-socket", Socket(), ("predictions.csv", "a socket")),
     config("predictions-path-traversal", "eval/predictions.csv", "../outside/secret.csv", "secret.csv"),
 ]
 

@@ -9,10 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench.faults_fixtures import BadInput, Folder, Link, Sparse, bad_input_params, check_bad_input
+from bench.faults_fixtures import (
+    BadInput,
+    Content,
+    Device,
+    Fifo,
+    Folder,
+    Link,
+    Socket,
+    Sparse,
+    bad_input_params,
+    check_bad_input,
+)
 
 
-def config(id: str, content: str | bytes | Link | Sparse | Folder, culprit: str = "mlgate.yml", **kw: str) -> BadInput:
+def config(id: str, content: Content, culprit: str | tuple[str, ...] = "mlgate.yml", **kw: str) -> BadInput:
     return BadInput(id, {"mlgate.yml": content}, ("config",), culprit, xfail=kw.get("xfail"))
 
 
@@ -59,6 +70,10 @@ CASES = [
     config("huge-file", Sparse(64 * 1024 * 1024, b"train:\n  command: make\n# "), "mlgate.yml"),
     config("a-directory", Folder(), "mlgate.yml"),
     config("symlink-loop", Link("mlgate.yml"), "mlgate.yml"),
+    # Special files: a FIFO blocked forever, a device never ends; each is refused by stat before it is opened.
+    config("a-fifo", Fifo(), ("mlgate.yml", "a FIFO")),
+    config("a-device", Device(), ("mlgate.yml", "a character device")),
+    config("a-socket", Socket(), ("mlgate.yml", "a socket")),
 ]
 
 

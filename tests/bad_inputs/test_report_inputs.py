@@ -15,6 +15,7 @@ import pytest
 from bench.faults_fixtures import (
     BadInput,
     Content,
+    Fifo,
     Folder,
     Link,
     Sparse,
@@ -32,7 +33,9 @@ def compare_with(**changes: Any) -> str:
     return json.dumps(COMPARE | changes)
 
 
-def results(id: str, content: Content, culprit: str = "compare.json", name: str = "compare.json") -> BadInput:
+def results(
+    id: str, content: Content, culprit: str | tuple[str, ...] = "compare.json", name: str = "compare.json"
+) -> BadInput:
     args = ("report", RESULTS, "gpu", "--driver", "local", "--pr", "7")
     return BadInput(id, {f"{RESULTS}/{name}": content, "gpu/train.json": GOOD_TRAIN}, args, culprit)
 
@@ -65,6 +68,7 @@ RESULT_CASES = [
     results("a-directory", Folder(), "compare.json"),
     results("symlink-out-of-the-workspace", Link("../../../outside/secret.json"), "compare.json"),
     results("dangling-symlink", Link("nowhere.json"), "compare.json"),
+    results("a-fifo", Fifo(), ("compare.json", "a FIFO")),
 ]
 
 EVENT_ENV = {
@@ -86,7 +90,7 @@ GOOD_EVENT = {
 }
 
 
-def event(id: str, content: Content, culprit: str = "event.json") -> BadInput:
+def event(id: str, content: Content, culprit: str | tuple[str, ...] = "event.json") -> BadInput:
     return BadInput(id, {"event.json": content}, ("report", "--driver", "local"), culprit, env=EVENT_ENV)
 
 
@@ -108,6 +112,8 @@ EVENT_CASES = [
     event("utf16", GOOD_EVENT_TEXT.encode("utf-16"), "event.json"),
     event("huge", Sparse(26 * 1024 * 1024, b"{"), "larger than"),
     event("deep-nesting", "[" * 100_000 + "]" * 100_000),
+    event("a-fifo", Fifo(), ("event.json", "GITHUB_EVENT_PATH", "a FIFO")),
+    event("a-directory", Folder(), ("event.json", "GITHUB_EVENT_PATH", "a directory")),
     BadInput(
         "event-file-missing",
         {},

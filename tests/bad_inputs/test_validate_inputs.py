@@ -12,7 +12,18 @@ import io
 from pathlib import Path
 
 import pytest
-from bench.faults_fixtures import BadInput, Content, Folder, Link, Sparse, bad_input_params, check_bad_input, run_cli
+from bench.faults_fixtures import (
+    BadInput,
+    Content,
+    Device,
+    Fifo,
+    Folder,
+    Link,
+    Sparse,
+    bad_input_params,
+    check_bad_input,
+    run_cli,
+)
 
 ROWS = "".join(f"{i % 7}.{i % 10},{(i * 3) % 11},{'abc'[i % 3]},{i % 2}\n" for i in range(60))
 CSV = "width,height,kind,target\n" + ROWS
@@ -40,14 +51,14 @@ def parquet_bytes() -> bytes:
     return sink.getvalue()
 
 
-def data(id: str, name: str, content: Content, culprit: str, **config: str) -> BadInput:
+def data(id: str, name: str, content: Content, culprit: str | tuple[str, ...], **config: str) -> BadInput:
     files = {name: content}
     if config:
         files["mlgate.yml"] = CONFIG.replace(config["old"], config["new"])
     return BadInput(id, files, ("validate",), culprit)
 
 
-def schema(id: str, content: Content, culprit: str = "schema.yml") -> BadInput:
+def schema(id: str, content: Content, culprit: str | tuple[str, ...] = "schema.yml") -> BadInput:
     return BadInput(id, {"schema.yml": content}, ("validate",), culprit)
 
 
@@ -80,6 +91,9 @@ DATA_CASES = [
         old="train.csv",
         new="train.parquet",
     ),
+    data("train-a-fifo", "data/train.csv", Fifo(), ("train.csv", "a FIFO")),
+    data("test-a-device", "data/test.csv", Device(), ("test.csv", "a character device")),
+    data("train-symlink-loop", "data/train.csv", Link("train.csv"), ("train.csv", "symlink loop")),
     data("train-dangling-link", "data/train.csv", Link("gone.csv"), "train.csv"),
     data(
         "train-path-traversal", "data/train.csv", CSV, "data.train", old="data/train.csv", new="../outside/secret.csv"
@@ -111,6 +125,7 @@ SCHEMA_CASES = [
     ),
     schema("huge", Sparse(100 * 1024 * 1024, b"version: 1\n#"), "larger than"),
     schema("a-directory", Folder()),
+    schema("a-fifo", Fifo(), ("schema.yml", "a FIFO")),
     schema("link-out-of-the-workspace", Link("../outside/secret.yml")),
 ]
 

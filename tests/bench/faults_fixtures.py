@@ -12,6 +12,8 @@ import hashlib
 import os
 import re
 import shutil
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -211,7 +213,19 @@ class Folder:
     """A directory where a file is expected."""
 
 
-Content = str | bytes | Link | Sparse | Folder
+class Fifo:
+    """A named pipe where a file is expected: opening it for reading blocks until a writer comes."""
+
+
+class Device:
+    """A character device where a file is expected: /dev/zero's twin (reading it never ends). Needs root."""
+
+
+class Socket:
+    """A Unix socket where a file is expected (nothing listens on it)."""
+
+
+Content = str | bytes | Link | Sparse | Folder | Fifo | Device | Socket
 
 
 @dataclass(frozen=True)
@@ -246,6 +260,16 @@ def materialize(root: Path, files: Mapping[str, Content]) -> None:
                 handle.truncate(content.size)
         elif isinstance(content, Folder):
             path.mkdir(exist_ok=True)
+        elif isinstance(content, Fifo):
+            os.mkfifo(path)
+        elif isinstance(content, Device):
+            try:
+                os.mknod(path, stat.S_IFCHR | 0o444, os.makedev(1, 5))
+            except PermissionError:
+                pytest.skip("making a device file needs root")
+        elif isinstance(content, Socket):
+            with socket.socket(socket.AF_UNIX) as listener:
+                listener.bind(str(path))
         else:
             path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 

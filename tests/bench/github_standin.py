@@ -1230,6 +1230,57 @@ class GitHubStandIn:
             )
         return text
 
+    @route("GET", "/repos/{owner}/{repo}/issues", "issues", "issues/issues#list-repository-issues")
+    def _list_issues(self, call: Call) -> Reply:
+        """Issues and pull requests (GitHub lists both here), newest first; state and labels (all of them) filter."""
+        state = one_of(call.query.get("state", "open"), ("open", "closed", "all"), "state")
+        wanted = [name.strip().lower() for name in call.query.get("labels", "").split(",") if name.strip()]
+        found = [
+            issue
+            for issue in sorted(call.repo.issues.values(), key=lambda issue: -issue.number)
+            if state in ("all", issue.state) and all(name in issue.labels for name in wanted)
+        ]
+        return self._page(call, [self._shapes.issue(call.repo, issue) for issue in found])
+
+    def _issue_text(self, body: dict[str, Any], name: str, *, required: bool) -> str | None:
+        value = body.get(name)
+        if value is None and not required:
+            return None
+        if required and (value is None or value == ""):
+            raise validation_failed("Issue", name, "missing_field")
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise invalid_request(f"For 'properties/{name}', {json.dumps(value)} is not a string.")
+        if len(str(value)) > MAX_COMMENT_BODY:
+            raise validation_failed(
+                "Issue", name, "custom", f"{name} is too long (maximum is {MAX_COMMENT_BODY} characters)"
+            )
+        return str(value)
+
+    @route("POST", "/repos/{owner}/{repo}/issues", "issues", "issues/issues#create-an-issue")
+    def _create_issue(self, call: Call) -> Reply:
+        body = call.obj()
+        title = self._issue_text(body, "title", required=True)
+        issue = self._new_issue(call.repo, title or "", self._issue_text(body, "body", required=False),
+                                call.token.login, is_pull=False)  # fmt: skip
+        if "labels" in body:
+            issue.labels = list(dict.fromkeys(self._label_names(call)))
+        return self._created(self._shapes.issue(call.repo, issue))
+
+    @route("PATCH", "/repos/{owner}/{repo}/issues/{number}", "issues|pull_requests", "issues/issues#update-an-issue")
+    def _update_issue(self, call: Call) -> Reply:
+        issue, body = self._issue(call), call.obj()
+        if "title" in body:
+            issue.title = self._issue_text(body, "title", required=True) or issue.title
+        if "body" in body:
+            issue.body = self._issue_text(body, "body", required=False)
+        if "state" in body:
+            issue.state = one_of(body["state"], ("open", "closed"), "state")
+            issue.closed_at = self._now() if issue.state == "closed" else None
+        if "labels" in body:
+            issue.labels = list(dict.fromkeys(self._label_names(call)))
+        issue.updated_at = self._now()
+        return Reply(200, self._shapes.issue(call.repo, issue))
+
     @route("GET", "/repos/{owner}/{repo}/issues/{number}", "issues|pull_requests", "issues/issues#get-an-issue")
     def _get_issue(self, call: Call) -> Reply:
         return Reply(200, self._shapes.issue(call.repo, self._issue(call)))

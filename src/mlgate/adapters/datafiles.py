@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlgate.errors import InputError
+from mlgate.inputfile import check_regular
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -153,10 +154,7 @@ def _check_shape(path: Path, table: pa.Table) -> None:
 
 def read_data_file(path: Path) -> DataFile:
     """Read CSV (default) or Parquet (by suffix) into Arrow, or raise an InputError naming the file."""
-    if not path.exists():
-        raise InputError("data file does not exist", file=path)
-    if path.is_dir():
-        raise InputError("is a directory, not a data file", file=path)
+    check_regular(path, "data file")  # a FIFO or device would block or never end
     is_parquet = path.suffix.lower() in PARQUET_SUFFIXES
     try:
         table = _read_parquet(path) if is_parquet else _read_csv(path)

@@ -12,6 +12,7 @@ dvc-data and scmrepo exception ends up as such a sentence, never as a traceback.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import weakref
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 LOCK_FILE = "dvc.lock"
+LEGACY_HASH = "md5-dos2unix"  # the hash DVC 1.x and 2.x named objects by (the md5 of text without CRLF)
 DVC_FILE_SUFFIX = ".dvc"
 
 
@@ -32,13 +34,14 @@ class Record:
     kind: str  # "dep" | "out"
     source: str  # dvc.lock or the .dvc file, relative to the project root
     stage: str | None = None  # the dvc.lock stage; None for a .dvc file
+    schema1: bool = False  # from a DVC 1.x dvc.lock, which today's DVC refuses to load: read by its hash
 
 
 def lock_stages(document: Any) -> Mapping[str, Any]:
     """The stages of a dvc.lock: under `stages:` in schema 2 (DVC 2+), at the top level in DVC 1.x's schema 1."""
     if not isinstance(document, Mapping):
         return {}
-    if "schema" in document or "stages" in document:
+    if not is_schema1(document):
         stages = document.get("stages")
         return stages if isinstance(stages, Mapping) else {}
     return {name: stage for name, stage in document.items() if isinstance(stage, Mapping)}
@@ -51,15 +54,20 @@ def _digest(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
+def is_schema1(document: Any) -> bool:
+    """A DVC 1.x dvc.lock: no `schema:` key, the stages at the top level."""
+    return isinstance(document, Mapping) and "schema" not in document and "stages" not in document
+
+
 def _entries(
-    source: str, stage: str | None, groups: Iterable[tuple[str, Any]]
+    source: str, stage: str | None, groups: Iterable[tuple[str, Any]], schema1: bool = False
 ) -> Iterable[Record]:  # one .dvc file or lock stage
     directory = posixpath.dirname(source)
     for kind, entries in groups:
         for entry in entries if isinstance(entries, list) else ():
             if isinstance(entry, Mapping) and "path" in entry:
                 path = posixpath.normpath(posixpath.join(directory, str(entry["path"])))
-                yield Record(path, _digest(entry), kind, source, stage)
+                yield Record(path, _digest(entry), kind, source, stage, schema1)
 
 
 def records(documents: Mapping[str, Any]) -> list[Record]:
@@ -71,10 +79,11 @@ def records(documents: Mapping[str, Any]) -> list[Record]:
         if source.endswith(DVC_FILE_SUFFIX):
             found.extend(_entries(source, None, [("out", document.get("outs")), ("dep", document.get("deps"))]))
             continue
+        schema1 = is_schema1(document)
         for name, stage in lock_stages(document).items():
             if isinstance(stage, Mapping):
                 groups = [("dep", stage.get("deps")), ("out", stage.get("outs"))]
-                found.extend(_entries(source, str(name), groups))
+                found.extend(_entries(source, str(name), groups, schema1))
     return found
 
 
@@ -112,6 +121,21 @@ def _missing(exc: BaseException) -> bool:
     return isinstance(exc, FileNotFoundError | PathMissingError) or name in ("DataIndexDirError", "ObjectFormatError")
 
 
+def _local_remotes(root: Path) -> dict[str, Any] | None:
+    """The workspace's remotes that are local folders, their URLs resolved as in the workspace.
+
+    Reading another commit, DVC loads that commit's .dvc/config from git and resolves a relative folder URL
+    (`url = ../storage`) against the git tree's root, `/storage`: nothing is ever found there. Giving DVC the
+    workspace's resolution (the checkout's own config, as `dvc pull` uses it) makes such remotes work at every
+    revision; remotes with a scheme (s3://, ssh://, …) are left alone.
+    """
+    from dvc.config import Config
+
+    remotes = Config(dvc_dir=str(root / ".dvc"))["remote"]
+    local = {name: {"url": section["url"]} for name, section in remotes.items() if "://" not in section.get("url", "")}
+    return {"remote": local} if local else None
+
+
 class OutputReader:
     """One DVC repository opened on first use and kept for every read of a run (base, head, history)."""
 
@@ -125,7 +149,7 @@ class OutputReader:
             from dvc.repo import Repo
 
             try:
-                self._repo = Repo(str(self.root))
+                self._repo = Repo(str(self.root), config=_local_remotes(self.root))
             except Exception as exc:
                 raise DvcReadError(str(self.root), f"is not a DVC repository DVC can open ({describe(exc)})") from None
             self._finalizer = weakref.finalize(self, self._repo.close)
@@ -147,6 +171,8 @@ class OutputReader:
         """`path` (inside `out`) at `rev` (None: the workspace, whose missing files come from the cache)."""
         repo = self._open()
         try:
+            if out.schema1:
+                return self._read_by_hash(path, out)
             if rev is None:
                 return repo.dvcfs.read_bytes(path)
             with repo.switch(rev):
@@ -155,6 +181,37 @@ class OutputReader:
             raise DvcReadError(path, "is a folder, not a file") from None
         except Exception as exc:
             raise DvcReadError(path, self._reason(out, exc)) from None
+
+    def _read_by_hash(self, path: str, out: Record) -> bytes:
+        """`path` of an output a DVC 1.x dvc.lock recorded, from the object its hash names (for a folder, the
+        file's entry in the folder's manifest): today's DVC reads such objects, but refuses the lock itself."""
+        from dvc_data.hashfile.tree import Tree
+
+        if out.digest is None:
+            raise FileNotFoundError(path)
+        if not out.digest.endswith(".dir"):
+            return self._object(out.digest)
+        manifest = json.loads(self._object(out.digest))
+        if not isinstance(manifest, list):
+            raise ValueError(f"the manifest of folder '{out.path}' ({out.digest}) is not a list of files")
+        entry = Tree.from_list(manifest, hash_name=LEGACY_HASH).get(tuple(posixpath.relpath(path, out.path).split("/")))
+        if entry is None or entry[1] is None or not entry[1].value:
+            raise FileNotFoundError(path)
+        return self._object(entry[1].value)
+
+    def _object(self, oid: str) -> bytes:
+        """The 1.x/2.x-layout object `oid` from the cache, else from the default remote."""
+        repo = self._open()
+        stores = [lambda: repo.cache.legacy]
+        if self.remote() is not None:
+            stores.append(lambda: repo.cloud.get_remote_odb(None, "fetch", hash_name=LEGACY_HASH))
+        for store in stores:
+            odb = store()
+            try:
+                return odb.fs.cat_file(odb.oid_to_path(oid))
+            except FileNotFoundError:
+                continue
+        raise FileNotFoundError(oid)
 
     def _reason(self, out: Record, exc: BaseException) -> str:
         recorded = f"output '{out.path}' of {out.source}" + (f" stage '{out.stage}'" if out.stage else "")

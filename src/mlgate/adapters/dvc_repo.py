@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +23,15 @@ from mlgate.adapters.dvc_outputs import DvcReadError, OutputReader, Record
 from mlgate.compare.datagroups import Pipeline, groups
 from mlgate.compare.diff import KeyCollision, metrics_values, params_values
 from mlgate.errors import InputError
+from mlgate.inputfile import read_regular, resolve
 
 WORKSPACE = "workspace"
 PROJECT_FILE = "dvc.yaml"
 LOCK_FILE = dvc_outputs.LOCK_FILE
 DVC_FILE_SUFFIX = dvc_outputs.DVC_FILE_SUFFIX
 DEFAULT_PARAMS_FILE = "params.yaml"
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # dvc.yaml, dvc.lock, *.dvc, metrics and params files
+MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024  # any other file read whole (per-row predictions)
 
 
 class FileFormatError(Exception):
@@ -118,7 +122,7 @@ class Project:
     def relative(self, path: Path) -> str:
         """A path given relative to the current directory, as a path relative to `root`."""
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return resolve(path).relative_to(self.root).as_posix()
         except ValueError:
             raise InputError(f"is outside the project at {self.root}", file=path) from None
 
@@ -159,19 +163,27 @@ class Tree:
             self._listing = [p[len(prefix) :] for p in paths if p.startswith(prefix)]
         return self._listing
 
-    def read(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+    def read(self, paths: Iterable[str], limit: int = MAX_DOCUMENT_BYTES) -> dict[str, bytes | None]:
+        """Each path's bytes (None: not there); on disk, regular files of at most `limit` bytes only."""
         paths = list(paths)
         if self.rev is None:
-            return {p: _read_disk(self.project.root / p) for p in paths}
+            return {p: _read_disk(self.project.root / p, p, limit) for p in paths}
         blobs = git.read_blobs(self.project.git_root, [(self.rev, self.project.prefix + p) for p in paths])
         return {p: blobs[(self.rev, self.project.prefix + p)] for p in paths}
 
 
-def _read_disk(path: Path) -> bytes | None:
+def _read_disk(path: Path, shown: str, limit: int) -> bytes | None:
+    """None when nothing is there (a dangling link too: DVC's cache link of an output not pulled yet) or a
+    folder (a caller may expand it); a FIFO, device, socket, symlink loop or oversized file is an InputError."""
     try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError:
+        pass  # a symlink loop or an unreadable file: read_regular says which
+    if path.is_dir():
+        return None
+    return read_regular(path, limit, "file", shown=shown)
 
 
 @dataclass(frozen=True)
@@ -431,7 +443,7 @@ def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
     """One file at `rev` (None: workspace): from git (or disk), else from DVC's cache or remote when an output
     DVC recorded there holds it; None when neither has it. DvcReadError when DVC tracks it but cannot read it."""
     tree = Tree(project, rev)
-    data = tree.read([path])[path]
+    data = tree.read([path], MAX_FILE_BYTES)[path]
     if data is None and project.is_dvc:
         data = _fetch(project, rev, path, [r for r in _records(tree) if r.kind == "out"])
     return data

@@ -74,12 +74,15 @@ def has_remote(root: Path, remote: str) -> bool:
 
 
 def fetch_commit(root: Path, sha: str, depth: int, remote: str = "origin") -> bool:
-    """Fetch `sha` with `depth` commits of its history from `remote`; False when the remote cannot serve it."""
+    """Fetch `sha` (a commit or a ref of `remote`) with `depth` commits of its history into a shallow clone, with
+    all of it into a full clone (`--depth` would make a full clone shallow); False when the remote cannot serve it.
+    """
+    shallow = [f"--depth={depth}"] if is_shallow(root) else []
     try:
-        run_git(root, "fetch", "--quiet", "--no-tags", f"--depth={depth}", remote, sha)
+        run_git(root, "fetch", "--quiet", "--no-tags", *shallow, remote, sha)
     except GitError:
         return False
-    return rev_parse(root, sha) is not None
+    return rev_parse(root, sha) is not None or rev_parse(root, "FETCH_HEAD") is not None
 
 
 def default_branch(root: Path, remote: str = "origin") -> str | None:

@@ -111,17 +111,18 @@ def publish(
     env: Mapping[str, str],
 ) -> Published:
     """Commit `files` (results-folder path → file) under `run` on `branch` of `remote`; `env` carries the
-    committer identity. Raises NotAssetsBranch, PushRejected (after ATTEMPTS races) or GitCommandError."""
+    committer identity and the remote's credentials (git_publish.token_env). Raises NotAssetsBranch,
+    PushRejected (after ATTEMPTS races) or GitCommandError."""
     ref = f"refs/heads/{branch}"
     attempt = 0
     while True:
         attempt += 1
-        tip = remote_ref(root, remote, ref)
+        tip = remote_ref(root, remote, ref, env)
         if tip:
-            run_git(root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, ref)
+            run_git(root, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, ref, env=env)
         commit, paths, pruned = _commit(root, tip, branch, run, files, retention_days, now, env)
         try:
-            push(root, remote, [RefUpdate(ref, commit, tip)])
+            push(root, remote, [RefUpdate(ref, commit, tip)], env)
         except PushRejected:
             if attempt == ATTEMPTS:
                 raise

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import base64
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -109,9 +110,26 @@ def has_remote(root: Path, remote: str) -> bool:
     return remote in run_git(root, "remote").split()
 
 
-def remote_ref(root: Path, remote: str, ref: str) -> str | None:
+def token_env(server_url: str, token: str | None) -> dict[str, str]:
+    """git environment that authenticates to `server_url` with `token` for this one command, as actions/checkout
+    does (an Authorization header), without writing it to .git/config where the job's other steps (the PR's own
+    code) could read it. The empty first value resets any header a checkout persisted: two are refused."""
+    if not token:
+        return {}
+    key = f"http.{server_url.rstrip('/')}/.extraheader"
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": key,
+        "GIT_CONFIG_VALUE_0": "",
+        "GIT_CONFIG_KEY_1": key,
+        "GIT_CONFIG_VALUE_1": f"AUTHORIZATION: basic {basic}",
+    }
+
+
+def remote_ref(root: Path, remote: str, ref: str, env: Mapping[str, str] | None = None) -> str | None:
     """The sha `ref` has on `remote` now, or None when it does not exist there."""
-    for line in run_git(root, "ls-remote", "--", remote, ref).splitlines():
+    for line in run_git(root, "ls-remote", "--", remote, ref, env=env).splitlines():
         sha, _, name = line.partition("\t")
         if name == ref:
             return sha
@@ -130,11 +148,11 @@ def _rejection(output: str, remote: str) -> str:
     return "; ".join(parts)
 
 
-def push(root: Path, remote: str, updates: Sequence[RefUpdate]) -> None:
+def push(root: Path, remote: str, updates: Sequence[RefUpdate], env: Mapping[str, str] | None = None) -> None:
     """Apply every update on `remote`, or none (`--atomic`), each guarded by `--force-with-lease=<ref>:<expected>`."""
     leases = [f"--force-with-lease={u.ref}:{u.expected or ''}" for u in updates]
     refspecs = [f"{u.new}:{u.ref}" if u.new else f":{u.ref}" for u in updates]
-    result = git_process(root, "push", "--atomic", "--porcelain", *leases, "--", remote, *refspecs)
+    result = git_process(root, "push", "--atomic", "--porcelain", *leases, "--", remote, *refspecs, env=env)
     if result.returncode != 0:
         names = ", ".join(u.ref.removeprefix("refs/heads/") for u in updates)
         raise PushRejected(

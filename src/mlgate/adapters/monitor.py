@@ -30,6 +30,9 @@ from typing import IO, Any
 SAMPLE_SECONDS = 0.2
 GPU_SAMPLE_SECONDS = 1.0
 VENV_VARIABLES = ("VIRTUAL_ENV", "PYTHONHOME", "__PYVENV_LAUNCHER__", "CONDA_PREFIX")
+# The token the action hands mlgate for its report (and the assets branch push): the PR's own code that
+# trains never gets it.
+CREDENTIAL_VARIABLES = ("GITHUB_TOKEN",)
 GPU_QUERY = "--query-gpu=memory.used,utilization.gpu"
 TIMELINE_SECONDS = 1.0
 MAX_TIMELINE_POINTS = 600
@@ -43,8 +46,9 @@ def _inside(path: str, prefix: Path) -> bool:
 
 
 def user_environment(env: Mapping[str, str], venv: Path | None, tool_dir: Path | None) -> dict[str, str]:
-    """`env` without anything that points into `venv` (None: nothing to remove); `tool_dir` appended to PATH."""
-    clean = dict(env)
+    """`env` without mlgate's GitHub token and anything that points into `venv` (None: nothing to remove);
+    `tool_dir` appended to PATH."""
+    clean = {name: value for name, value in env.items() if name not in CREDENTIAL_VARIABLES}
     if venv is not None:
         venv = venv.resolve()
         for name in VENV_VARIABLES:

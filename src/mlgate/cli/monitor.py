@@ -26,9 +26,11 @@ def monitor(settings: Settings, driver_name: str, as_json: bool, **options: Any)
     """Judge the production log window by window against the deployed model; history on a branch, one issue."""
     from mlgate.results import finite_json
     from mlgate.steps import monitor as step
+    from mlgate.steps.actions import publish
 
     result = step.run(step.Inputs(driver=driver_name, **options), settings.project)
     if as_json and result.error is None:
+        publish(result, settings.results_dir)  # the step outputs and annotations, without the lines
         click.echo(json.dumps(finite_json(result.to_dict()), indent=2, sort_keys=True, default=str))
         return 0 if result.verdict in ("pass", "warn", "skipped") else 1
     return finish(result, settings)

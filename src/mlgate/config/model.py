@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlgate.config.yamlsource import KeyPath, format_path
 from mlgate.errors import InputError
+from mlgate.inputfile import check_regular, resolve
 
 DEFAULT_CONFIG = Path("mlgate.yml")
 DEFAULT_SAMPLE_ROWS = 1_000_000
@@ -220,8 +221,12 @@ class Config:
             raise self.error(path, "is required for this command")
         resolved = self.resolve(value)
         root = self.repository_root()
-        if (resolved.exists() or resolved.is_symlink()) and not resolved.resolve().is_relative_to(root):
-            raise self.error(path, f"file '{value}' is outside the repository at {root}; mlgate reads only files in it")
-        if not resolved.is_file():
-            raise self.error(path, f"file '{value}' does not exist")
+        what = f"file '{value}'"
+        try:
+            target = resolve(resolved, what)
+            if (resolved.exists() or resolved.is_symlink()) and not target.is_relative_to(root):
+                raise InputError(f"{what} is outside the repository at {root}; mlgate reads only files in it")
+            check_regular(resolved, what)  # a FIFO would block validate, a device never end
+        except InputError as exc:
+            raise self.error(path, exc.message) from None
         return resolved

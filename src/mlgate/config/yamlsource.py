@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.errors import InputError
+from mlgate.inputfile import read_regular
 
 KeyPath = tuple[str | int, ...]
 # A policy or schema file is small; these bound what a hostile one (a fork's PR) can make us spend: bytes read,
@@ -121,16 +122,7 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
 
 def read_yaml_file(path: Path, *, what: str = "file") -> YamlDocument:
     """Read and parse a YAML file; unreadable files are input errors naming the file."""
-    try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            raise InputError(f"{what} is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB", file=path)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} does not exist", file=path) from None
-    except IsADirectoryError:
-        raise InputError(f"{what} is a directory, not a file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"{what} cannot be read ({exc.strerror})", file=path) from None
+    raw = read_regular(path, MAX_YAML_BYTES, what)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

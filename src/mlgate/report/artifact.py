@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.fsutil import atomic_write_text
+from mlgate.inputfile import read_regular
 from mlgate.report.fit import COMMENT_LIMIT, github_length
 from mlgate.report.marker import Marker, parse_marker
 
@@ -56,25 +56,9 @@ def write_artifact(directory: Path, full_report: str, pending: Artifact | None) 
     atomic_write_text(directory / META_FILE, json.dumps(meta, indent=2) + "\n")
 
 
-def _read_regular(path: Path, limit: int) -> bytes:
-    try:
-        info = path.lstat()
-    except FileNotFoundError:
-        raise InputError("artifact file is missing", file=path) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError("artifact entry is not a regular file (symlinks and devices are refused)", file=path)
-    if info.st_size > limit:
-        raise InputError(f"artifact file is larger than {limit:,} bytes", file=path)
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # grew while we looked
-        raise InputError(f"artifact file is larger than {limit:,} bytes", file=path)
-    return data
-
-
 def _text(path: Path, limit: int) -> str:
-    try:
-        return _read_regular(path, limit).decode("utf-8")
+    try:  # a symlink could make us post a runner secret: refused, not followed
+        return read_regular(path, limit, "artifact file", follow_symlinks=False).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("artifact file is not UTF-8 text", file=path) from None
 

@@ -38,6 +38,9 @@ def outputs(result: StepResult, results_dir: Path) -> dict[str, str]:
         found["metrics"] = json.dumps(written["evidence"]["metrics"], sort_keys=True)
     elif result.step == "compare":
         found["gate"] = result.verdict
+    elif result.step == "monitor":
+        found["alerts"] = ",".join(alert["name"] for alert in evidence.get("alerts", ()))
+        found["issue-url"] = str((evidence.get("issue") or {}).get("url") or "")
     elif result.step == "retrain":
         pull = evidence.get("pull")
         found["drifted"] = "true" if evidence.get("drifted") else "false"

@@ -87,8 +87,6 @@ class _Run:
     def refuse(self, command: Command | None, reason: str) -> StepResult:
         from mlgate.drivers.chatops import Claim
 
-        if self.comment.action == "deleted":  # nothing left to react to or to answer
-            return self.record("skipped", "ignored", f"the comment was deleted: {reason}")
         if self.driver.react(self.comment.comment_id, FAILED) != Claim.TAKEN:
             return self.record("skipped", "duplicate", "another delivery of this comment answered it")
         self.evidence["refused"] = reason
@@ -144,12 +142,13 @@ def _driver(inputs: Inputs, project: Project) -> GitHubChatOps:
 
 
 def run(inputs: Inputs, project: Project) -> StepResult:
-    """Answer the `issue_comment` event of GITHUB_EVENT_PATH; the result (also chatops.json) says what came of it:
-    evidence["outcome"] is none, ignored, duplicate, refused, accepted, done or failed."""
+    """Answer the `issue_comment` event of GITHUB_EVENT_PATH; the result says what came of it (its record is on
+    GitHub: reactions and the reply): evidence["outcome"] is none, ignored, duplicate, refused, accepted, done
+    or failed."""
     return guarded("chatops", project, lambda: _chatops(inputs, project))
 
 
-def _comment(project: Project) -> tuple[Comment, Path]:
+def _comment(project: Project) -> Comment:
     from mlgate.chatops.event import read_comment
     from mlgate.ghcontext import load_event
 
@@ -159,13 +158,13 @@ def _comment(project: Project) -> tuple[Comment, Path]:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         raise InputError("GITHUB_EVENT_PATH is not set: mlgate chatops reads the comment from the event payload")
-    return read_comment(load_event(Path(path)), Path(path)), Path(path)
+    return read_comment(load_event(Path(path)), Path(path))
 
 
 def _chatops(inputs: Inputs, project: Project) -> StepResult:
     if inputs.phase not in PHASES:
         raise InputError(f"--phase must be one of {', '.join(PHASES)} (got {inputs.phase!r})")
-    comment, _ = _comment(project)
+    comment = _comment(project)
     cfg = project.config
     command: Command | None = None
     refusal: str | None = None
@@ -174,7 +173,9 @@ def _chatops(inputs: Inputs, project: Project) -> StepResult:
     except CommandRefused as exc:
         refusal = exc.message
     if command is None and refusal is None:
-        return _record_without_driver(project, comment)
+        return _record_without_driver(project, comment, "none", f"no `{PREFIX}` command in the comment")
+    if comment.action == "deleted":  # nothing left to react to or to answer (GitHub answers 404 for it)
+        return _record_without_driver(project, comment, "ignored", "the comment was deleted")
     state = _Run(project, inputs, comment, _driver(inputs, project))
     if command is not None:
         state.evidence |= {"command": command.name, "environment": command.environment}
@@ -219,15 +220,11 @@ def _accepted(state: _Run, command: Command) -> StepResult:
     return state.record("pass" if outcome.ok else "fail", "done" if outcome.ok else "failed", outcome.summary, error)
 
 
-def _record_without_driver(project: Project, comment: Comment) -> StepResult:
-    result = StepResult(
-        "chatops",
-        "skipped",
-        f"no `{PREFIX}` command in the comment",
-        {"head": None},
-        {"comment": comment.html_url, "outcome": "none"},
-    )
-    return dataclasses.replace(project.record(result), lines=("mlgate chatops: none: no command in the comment",))
+def _record_without_driver(project: Project, comment: Comment, outcome: str, summary: str) -> StepResult:
+    """A comment mlgate leaves alone, without a single API call."""
+    evidence = {"comment": comment.html_url, "outcome": outcome}
+    result = project.record(StepResult("chatops", "skipped", summary, {"head": None}, evidence))
+    return dataclasses.replace(result, lines=(f"mlgate chatops: {outcome}: {summary}",))
 
 
 # ------------------------------------------------------------------------------------------------ commands

@@ -269,17 +269,21 @@ class _Plan:
     refresh: dict[int, WindowStats]
 
 
-def _plan(history: list[dict[str, Any]], first_start: int | None, as_of: float, seconds: int, make: Any) -> _Plan:
+def _plan(
+    history: list[dict[str, Any]], first_start: int | None, as_of: float, seconds: int, make: Any, recent: int
+) -> _Plan:
+    """New windows: complete, after the last judged one. Labels are looked for in the last `recent` judged
+    windows only (the ones the issue shows), so a run's work does not grow with the history."""
     from mlgate.monitor.windows import Window, complete_windows
 
-    judged = {record["window"]: record for record in history}
+    judged = {record["window"]: record for record in history[-recent:]}
     last = history[-1]["start"] if history else ""
     new, refresh = {}, {}
     if first_start is None:
         return _Plan(new, refresh)
     for window in complete_windows(Window(first_start, seconds), as_of):
         record = judged.get(window.key)
-        if record is None and window.iso()[0] > last:  # the history only grows forward
+        if window.iso()[0] > last:  # the history only grows forward
             new[window.start] = make(window, full=True)
         elif record is not None and (record.get("quality") or {}).get("label_coverage", 0) < 1:
             refresh[window.start] = make(window, full=False)
@@ -376,7 +380,7 @@ def _start(inputs: Inputs, project: StepProject) -> StepResult:
         last = history.records[-1]
         last_start = int(datetime.fromisoformat(last["start"].replace("Z", "+00:00")).timestamp())
         first_start = last_start if first_start is None else min(first_start, last_start)
-    plan = _plan(history.records, first_start, as_of, seconds, make)
+    plan = _plan(history.records, first_start, as_of, seconds, make, settings.history_windows)
     wanted = {**plan.new, **plan.refresh}
     batches = production_log.read_batches(files, root, timestamp, roles.names())
     _, counts = _accumulate(batches, wanted, seconds)

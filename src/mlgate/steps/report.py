@@ -171,7 +171,9 @@ def _report(inputs: Inputs, project: Project) -> StepResult:
     notes: list[Note] = []
     images = report_images.place(
         report_images.find(results, directories),
-        report_images.Where(kind, ctx, project, prs[0] if prs else None, sha, inputs.artifact_dir, output.parent),
+        report_images.Where(
+            kind, ctx, project, prs[0] if prs else None, sha, inputs.artifact_dir, output.parent, token
+        ),
         notes,
     )
     context = ReportContext(

@@ -38,6 +38,7 @@ class Where:
     sha: str | None
     artifact_dir: Path
     report_dir: Path  # the folder of the report file (local links are relative to it)
+    token: str | None = None  # pushes the assets branch (the checkout's own credentials otherwise)
 
 
 def find(results: Sequence[StepResult], directories: Sequence[Path]) -> dict[str, Path]:
@@ -89,7 +90,10 @@ def _publish(images: dict[str, Path], where: Where, notes: list[Note]) -> dict[s
             images,
             retention_days=report.retention_days,
             now=datetime.now(UTC),
-            env=git_publish.identity_env(root, gha.in_actions()),
+            env={
+                **git_publish.identity_env(root, gha.in_actions()),
+                **git_publish.token_env(where.ctx.server_url, where.token),
+            },
         )
     except MlgateError as exc:
         notes.append(
