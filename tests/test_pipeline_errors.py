@@ -44,6 +44,12 @@ def spoil_test_data(repo: Path, case: str) -> str:
     return message
 
 
+@pytest.fixture(autouse=True)
+def project_python(user_python: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example's own tests (a pipeline step) run in the project's Python, as its stages do."""
+    monkeypatch.setenv("PATH", f"{user_python}{os.pathsep}{os.environ['PATH']}")
+
+
 def run_pr(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLGATE_"))}
     return subprocess.run(

@@ -129,7 +129,7 @@ def test_uncommitted_changes_are_refused_and_kept(workspace: Workspace) -> None:
         (
             {"data": {"train": "data/gone.csv"}, "retrain": {"data_command": "true"}},
             (),
-            "data/gone.csv at ",
+            "data.train: file 'data/gone.csv' does not exist, and neither git nor DVC tracks it: commit it",
         ),
         (
             {"data": {"train": "data/train.csv"}},

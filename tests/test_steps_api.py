@@ -73,10 +73,17 @@ def test_bad_input_is_an_error_result_not_an_exception(project: steps.Project) -
 
 def test_the_pr_pipeline_reports_an_errored_step_and_exits_2(project: steps.Project, example_repo: Path) -> None:
     (example_repo / "data/train.csv").write_text("not,the,data\n1,2,3\n")
+    policy = example_repo / "mlgate.yml"  # the project's tests and the serving check have tests of their own
+    kept = [
+        line
+        for line in policy.read_text().splitlines()
+        if not line.startswith(("tests:", "serving")) and "serving." not in line
+    ]
+    policy.write_text("\n".join([*kept, "tests: false"]) + "\n")
     shown: list[object] = []
     inputs = pipeline.PrInputs(base="HEAD", skip_train=True, report=steps.report.Inputs(driver="local", pr_number=4))
-    outcome = pipeline.pr(inputs, project, shown.append)
+    outcome = pipeline.pr(inputs, steps.Project.load(policy, env={}), shown.append)
     assert outcome.exit_code == 2 and isinstance(outcome.error, InputError)
-    assert [result.step for result in outcome.results] == ["validation", "compare", "report"]
-    assert [result.verdict for result in outcome.results] == ["error", "pass", "error"]
+    assert [result.step for result in outcome.results] == ["validation", "tests", "compare", "report"]
+    assert [result.verdict for result in outcome.results] == ["error", "skipped", "pass", "error"]
     assert shown[0] == "train: skipped (--skip-train)" and shown[1:] == list(outcome.results)

@@ -1,4 +1,4 @@
-"""The pull-request pipeline as a composition of steps: validate → train → compare → report.
+"""The pull-request pipeline as a composition of steps: validate → train → tests → serving → compare → report.
 
 Every step runs even when an earlier one failed its checks or errored, so the report shows all the evidence
 (an errored step as verdict `error` with its message); the report is always posted, and only then does the
@@ -59,6 +59,9 @@ def pr(inputs: PrInputs, project: Project, show: Show = lambda shown: None) -> P
         show("train: skipped (--skip-train)")
     else:
         planned.append(("train", lambda: steps.train.run(steps.train.Inputs(), project)))
+    planned.append(("tests", lambda: steps.tests.run(steps.tests.Inputs(), project)))
+    if project.config.serving.enabled:
+        planned.append(("serving", lambda: steps.serving.run(steps.serving.Inputs(base=inputs.base), project)))
     planned.append(("compare", lambda: steps.compare.run(steps.compare.Inputs(base=inputs.base), project)))
     planned.append(("report", lambda: steps.report.run(inputs.report, project)))
 

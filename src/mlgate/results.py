@@ -22,7 +22,7 @@ from mlgate.fsutil import atomic_write_text
 from mlgate.inputfile import read_regular
 
 SCHEMA_VERSION = 1
-STEPS = ("validation", "train", "compare", "deploy", "retrain", "monitor")
+STEPS = ("validation", "train", "tests", "serving", "compare", "deploy", "retrain", "monitor")
 # Steps whose result is returned to the caller but is not a document of the bundle (report renders the bundle).
 UNRECORDED_STEPS = ("report", "chatops")  # their record is on GitHub (the comment; the reply, reactions)
 VERDICTS = ("pass", "warn", "fail", "error", "skipped")

@@ -439,6 +439,14 @@ def read_snapshot(
     return snapshot
 
 
+def recorded_out(project: Project, rev: str | None, path: str) -> Record | None:
+    """The output DVC recorded at `rev` (None: the workspace) in dvc.lock or a .dvc file that is `path` or the
+    folder holding it; None when DVC does not track it there."""
+    if not project.is_dvc:
+        return None
+    return dvc_outputs.holder([r for r in _records(Tree(project, rev)) if r.kind == "out"], path)
+
+
 def read_file(project: Project, rev: str | None, path: str) -> bytes | None:
     """One file at `rev` (None: workspace): from git (or disk), else from DVC's cache or remote when an output
     DVC recorded there holds it; None when neither has it. DvcReadError when DVC tracks it but cannot read it."""

@@ -307,10 +307,12 @@ def run_monitored(
     cwd: Path,
     log_file: Path,
     tail_lines: int = 50,
+    extra_env: Mapping[str, str] | None = None,
 ) -> RunRecord:
     """Run `command` (a string runs through the shell, like a dvc.yaml `cmd`) and record what it used; its
-    output goes to `log_file` and, as it comes, to our stdout (the job log)."""
-    base_env = dict(os.environ)
+    output goes to `log_file` and, as it comes, to our stdout (the job log). `extra_env` is added to the
+    environment it gets."""
+    base_env = dict(os.environ) | dict(extra_env or {})
     venv = own_venv(base_env)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mlgate-run-") as scratch:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("mlgate.cli.registry:registry", "Model versions and stages in git tags (GTO format)."),
     "report": ("mlgate.cli.report:report", "Render the results as a sticky PR comment, job summary and check run."),
     "retrain": ("mlgate.cli.retrain:retrain", "Refresh the data; on drift, retrain and open or update one PR."),
+    "tests": ("mlgate.cli.tests:tests", "Run the project's own tests; a tests row and annotations at failing lines."),
     "train": ("mlgate.cli.train:train", "Run the training command under monitoring; collect metrics and params."),
     "validate": ("mlgate.cli.validate:validate", "Validate data: schema, quality, drift, PII, deepchecks suites."),
 }

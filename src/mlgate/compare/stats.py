@@ -85,6 +85,7 @@ class Interval:
     alpha: float
     resamples: int
     mcnemar: McNemar | None = None
+    bootstrap: str | None = None  # what made [low, high] when `test`, which gave the p-value, did not
 
     @property
     def significant(self) -> bool:
@@ -93,7 +94,7 @@ class Interval:
     @property
     def interval_method(self) -> str:
         """What made [low, high]: always a percentile bootstrap (McNemar's test gives only the p-value)."""
-        return "paired bootstrap" if self.mcnemar is not None else self.test
+        return self.bootstrap or ("paired bootstrap" if self.mcnemar is not None else self.test)
 
     def to_dict(self) -> dict[str, object]:
         fields = {k: getattr(self, k) for k in ("metric", "paired", "n_base", "n_head", "base", "head", "delta")}

@@ -8,6 +8,7 @@ from typing import Any
 from mlgate.config.model import (
     DEFAULT_CHATOPS_PERMISSIONS,
     DEFAULT_SAMPLE_ROWS,
+    SERVING_PREFIX,
     ChatOpsConfig,
     Config,
     DataChecks,
@@ -20,7 +21,9 @@ from mlgate.config.model import (
     MonitorConfig,
     ReportConfig,
     RetrainConfig,
+    ServingConfig,
     Significance,
+    TestsConfig,
     Tolerance,
     TrainConfig,
 )
@@ -91,6 +94,7 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             history=m.get("history", MetricsConfig.history),
             gate=_gate_rules(base, m.get("gate", {})),
             significance=Significance(**significance),
+            serving_gated="serving" in data and data["serving"] is not False,
         ),
         deploy=DeployConfig(
             model=dep.get("model"),
@@ -101,6 +105,8 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             allowed_refs=tuple(dep.get("allowed_refs", ())),
         ),
         retrain=RetrainConfig(**ret),
+        tests=_tests(data.get("tests", True)),
+        serving=_serving(base, data.get("serving", False), m.get("gate", {})),
         report=_report(data.get("report", {})),
         monitor=_monitor(data.get("monitor", {})),
         chatops=_chatops(data.get("chatops", {})),
@@ -131,6 +137,23 @@ def _chatops(raw: dict[str, Any]) -> ChatOpsConfig:
         pr_workflow=raw.get("pr_workflow", defaults.pr_workflow),
         retrain_workflow=raw.get("retrain_workflow", defaults.retrain_workflow),
     )
+
+
+def _tests(raw: bool | dict[str, Any]) -> TestsConfig:
+    return TestsConfig(**raw) if isinstance(raw, dict) else TestsConfig(enabled=raw)
+
+
+def _serving(config: Config, raw: bool | dict[str, Any], gate: dict[str, Any]) -> ServingConfig:
+    from mlgate.serving.metrics import SERVING_METRICS
+
+    serving = ServingConfig(**raw, enabled=True) if isinstance(raw, dict) else ServingConfig(enabled=raw)
+    if serving.enabled:
+        for metric in gate:
+            name = metric.removeprefix(SERVING_PREFIX)
+            if metric.startswith(SERVING_PREFIX) and name not in SERVING_METRICS:
+                known = ", ".join(SERVING_PREFIX + known for known in SERVING_METRICS)
+                raise config.error(("metrics", "gate", metric), f"is not a serving metric (one of {known})")
+    return serving
 
 
 def _report(raw: dict[str, Any]) -> ReportConfig:

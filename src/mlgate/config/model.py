@@ -65,6 +65,16 @@ class MetricsConfig:
     history: int = 20
     gate: tuple[GateRule, ...] = ()
     significance: Significance = field(default_factory=Significance)
+    serving_gated: bool = False  # a serving section exists: serving.* rules are the serving step's
+
+    @property
+    def metric_rules(self) -> tuple[GateRule, ...]:
+        """The rules compare judges from the metrics files (serving.* ones go to the serving step)."""
+        return tuple(rule for rule in self.gate if not (self.serving_gated and rule.metric.startswith(SERVING_PREFIX)))
+
+    @property
+    def serving_rules(self) -> tuple[GateRule, ...]:
+        return tuple(rule for rule in self.gate if rule not in self.metric_rules)
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,34 @@ class DataConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     command: str = "dvc repro"
+
+
+@dataclass(frozen=True)
+class TestsConfig:
+    """The project's own tests (`tests:`); `tests: false` turns them off."""
+
+    enabled: bool = True
+    command: str | None = None  # None: `python -m pytest` when the repository has tests
+    required: bool = False  # true: a failing test fails the gate (else it warns)
+    junit: str | None = None  # where the command writes JUnit XML; None: mlgate passes --junitxml to pytest
+
+
+SERVING_PREFIX = "serving."  # metrics.gate rules named serving.<metric> are judged by the serving step
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """The serving check (`serving:`): the built-in probe of a scikit-learn/ONNX model file, or `command`."""
+
+    enabled: bool = False  # on when mlgate.yml has a serving section
+    command: str | None = None  # the project's own probe script; None: the built-in probe
+    model: str | None = None  # None: deploy.model
+    data: str | None = None  # rows to send; None: data.test (its label column left out)
+    requests: int = 200  # single-row requests per model
+    warmup: int = 20  # requests per model before timing
+    batch_rows: int = 1000
+    batch_repeats: int = 5
+    rounds: int = 2  # `command` runs per model: base, head, head, base, ...
 
 
 @dataclass(frozen=True)
@@ -191,6 +229,8 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    tests: TestsConfig = field(default_factory=TestsConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     chatops: ChatOpsConfig = field(default_factory=ChatOpsConfig)

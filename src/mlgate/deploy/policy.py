@@ -125,12 +125,14 @@ def deployment_payload(
     metrics: Mapping[str, float],
     rollback: Rollback | None,
     request_id: str,
+    model_md5: str,
     requester: Requester | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "model": name,
         "version": version,
         "commit": commit,
+        "model_md5": model_md5,  # the hash dvc.lock (or git) records at `commit`, verified before deploying
         "metrics": dict(metrics),
         "request_id": request_id,  # finds this deployment again if GitHub's answer to the create is lost
     }

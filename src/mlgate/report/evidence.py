@@ -134,6 +134,63 @@ class Resources:
     timeline: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class TestFailure:
+    test: str
+    kind: str  # failure | error
+    message: str
+    path: str | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Tests:
+    command: str | None
+    counts: Mapping[str, int]  # passed, failed, errors, skipped, total
+    seconds: float | None
+    failures: tuple[TestFailure, ...]
+
+    __test__ = False
+
+
+def _line(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def tests(result: StepResult) -> Tests:
+    """What the tests step recorded: counts, duration and each failing test with where it failed."""
+    raw = as_mapping(result.evidence.get("counts"))
+    counts = {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+    failures = tuple(
+        TestFailure(
+            test=as_text(item.get("test")) or "test",
+            kind=as_text(item.get("kind")) or "failure",
+            message=as_text(item.get("message")) or "",
+            path=as_text(first(item, "path", "file")),
+            line=_line(item.get("line")),
+        )
+        for item in records(result.evidence.get("failures"), "test")
+    )
+    seconds = as_number(result.evidence.get("seconds"))
+    return Tests(
+        as_text(result.evidence.get("command")),
+        counts,
+        seconds if seconds is not None else as_number(result.evidence.get("wall_seconds")),
+        failures,
+    )
+
+
+def serving_rows(result: StepResult) -> list[MetricRow]:
+    """The serving step's figures (`figures`: {base, head} → {metric: value}) as rows, base → head."""
+    found = as_mapping(result.evidence.get("figures"))
+    base, head = as_mapping(found.get("base")), as_mapping(found.get("head"))
+    rows = []
+    for name in head:
+        old, new = as_number(base.get(name)), as_number(head.get(name))
+        rows.append(MetricRow(f"serving.{name}", old, new, new - old if old is not None and new is not None else None))
+    return rows
+
+
 def describe_rule(rule: Mapping[str, Any]) -> str | None:
     """`higher is better · max drop 0.005 · min 0.9` from a gate rule as compare records it."""
     direction = as_text(rule.get("direction"))
@@ -236,7 +293,6 @@ def findings(result: StepResult) -> list[Finding]:
     """validate's `findings`: [{check, severity, message, column, dataset[, file, line]}]."""
     rows = []
     for item in records(result.evidence.get("findings"), "check"):
-        line = item.get("line")
         rows.append(
             Finding(
                 check=as_text(first(item, "check", "name")) or "check",
@@ -244,7 +300,7 @@ def findings(result: StepResult) -> list[Finding]:
                 message=as_text(item.get("message")) or "",
                 column=as_text(item.get("column")),
                 file=as_text(item.get("file")),
-                line=line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None,
+                line=_line(item.get("line")),
             )
         )
     return rows

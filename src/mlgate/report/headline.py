@@ -158,6 +158,19 @@ def step_phrase(result: StepResult) -> str:
         if drift is not None:
             parts.append(f"{sum(row.drifted for row in drift.rows)} of {len(drift.rows)} columns drifted")
         return "; ".join(parts) if parts else text(result.summary)
+    if result.step == "tests" and result.verdict != "skipped":
+        ran = evidence.tests(result)
+        outcomes = ("passed", "failed", "errors", "skipped")
+        shown = [f"{ran.counts[name]} {name}" for name in outcomes if ran.counts.get(name)]
+        if shown:
+            return ", ".join(shown) + (f" in {duration(ran.seconds)}" if ran.seconds is not None else "")
+    if result.step == "serving":
+        rows = {row.metric: row for row in evidence.serving_rows(result)}
+        p95, size = rows.get("serving.latency_p95_ms"), rows.get("serving.model_size_mb")
+        if p95 is not None and p95.head is not None:
+            moved = f"{p95.base:.3g} → {p95.head:.3g}" if p95.base is not None else f"{p95.head:.3g}"
+            sized = f", model {size.head:.3g} MB" if size is not None and size.head is not None else ""
+            return f"p95 latency {moved} ms{sized}"
     if result.step == "train" and result.verdict == "pass":
         used = evidence.resources(result)
         parts = [duration(used.wall_seconds), f"peak {bytes_size(used.peak_rss_bytes)}"]

@@ -188,6 +188,72 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
     return Section("checks", "data checks", "\n\n".join(blocks), 2) if blocks else None
 
 
+def tests_section(results: Sequence[StepResult]) -> Section | None:
+    """The project's own tests: the counts on one line, then each failing test with where and why."""
+    blocks = []
+    for result in _of(results, "tests"):
+        if result.verdict in ("skipped", "error"):
+            continue  # the step table says why
+        ran = evidence.tests(result)
+        command = f" ({code(ran.command)})" if ran.command else ""
+        line = f"{headline.step_phrase(result)}{command}."
+        if ran.failures:
+            cells = [
+                [
+                    code(failure.test),
+                    code(f"{failure.path}:{failure.line}" if failure.path and failure.line else failure.path or DASH),
+                    text(failure.message) if failure.message else DASH,
+                ]
+                for failure in ran.failures
+            ]
+            names = _named([failure.test.rsplit("::", 1)[-1] for failure in ran.failures])
+            line += f" Failing: {names}."
+            line += "\n\n" + _folded("failing tests", table(["test", "where", "message"], cells), len(cells))
+        blocks.append(f"{_heading(result, 'Tests')}\n\n{line}")
+    return Section("tests", "tests", "\n\n".join(blocks), 2) if blocks else None
+
+
+def serving_section(results: Sequence[StepResult]) -> Section | None:
+    """The serving check: the gated serving rules, then every figure of both models."""
+    blocks = []
+    for result in _of(results, "serving"):
+        rows = evidence.serving_rows(result)
+        if result.verdict == "error" or not rows:
+            continue
+        gated = evidence.gate_rows(result)
+        shown = {row.metric for row in gated}
+        cells = [
+            [code(row.metric), *wording.base_and_head(row), wording.delta(row)]
+            for row in rows
+            if row.metric not in shown
+        ]
+        probe = evidence.as_text(result.evidence.get("probe")) or "built-in"
+        requests = evidence.as_mapping(result.evidence.get("requests"))
+        line = (
+            f"{headline.step_phrase(result)} ({text(probe)} probe, {number(requests.get('head'))} requests per model,"
+        )
+        line += " base and head interleaved in one job)."
+        parts = [line]
+        if gated:
+            parts.append(_gated_table(gated))
+        if cells:
+            parts.append(details(f"serving figures ({len(cells)})", table(["figure", "base", "head", "Δ"], cells)))
+        blocks.append(f"{_heading(result, 'Serving')}\n\n" + "\n\n".join(parts))
+    return Section("serving", "serving check", "\n\n".join(blocks), 2) if blocks else None
+
+
+def files_section(results: Sequence[StepResult]) -> Section | None:
+    """How each file a step read came to be there (restored from git, pulled, reproduced); one line."""
+    seen: dict[str, str] = {}
+    for result in results:
+        for item in result.evidence.get("files") or ():
+            if isinstance(item, dict) and item.get("way") != "workspace" and item.get("path"):
+                seen.setdefault(str(item["path"]), str(item.get("detail", item.get("way", ""))))
+    if not seen:
+        return None
+    return Section("files", "files", "Files: " + " · ".join(f"{code(p)} {text(d)}" for p, d in seen.items()), 3)
+
+
 def _change_line(rows: Sequence[evidence.Change]) -> str:
     shown = ", ".join(f"{code(row.name)} {code(row.base or DASH)} → {code(row.head or DASH)}" for row in rows[:3])
     return shown + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
@@ -387,6 +453,9 @@ def sections(results: Sequence[StepResult], context: ReportContext) -> list[Sect
         metrics_section(results),
         steps_section(results),
         checks_section(results),
+        tests_section(results),
+        serving_section(results),
+        files_section(results),
         changes_section(results),
         drift_section(results),
         gap_section(results),

@@ -12,7 +12,7 @@ input returns verdict `error` with the message (and the exception in `result.err
 Heavy libraries are imported only when a step runs.
 """
 
-from mlgate.steps import chatops, compare, deploy, report, retrain, train, validate
+from mlgate.steps import chatops, compare, deploy, report, retrain, serving, tests, train, validate
 from mlgate.steps.base import Project
 
-__all__ = ["Project", "chatops", "compare", "deploy", "report", "retrain", "train", "validate"]
+__all__ = ["Project", "chatops", "compare", "deploy", "report", "retrain", "serving", "tests", "train", "validate"]

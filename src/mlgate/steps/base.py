@@ -11,14 +11,19 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate.config.model import DEFAULT_CONFIG, Config
-from mlgate.errors import MlgateError
+from mlgate.config.yamlsource import KeyPath
+from mlgate.errors import InputError, MlgateError
 from mlgate.ghcontext import GitHubContext, context_from_env
 from mlgate.results import DEFAULT_RESULTS_DIR, UNRECORDED_STEPS, StepResult, error_result, write_result
+
+if TYPE_CHECKING:
+    from mlgate.adapters.dvc_fetch import Obtained
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,53 @@ def guarded(step: str, project: Project, body: Callable[[], StepResult]) -> Step
         with contextlib.suppress(MlgateError, OSError):
             project.record(result)
         return result
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A file a step reads: where it is, and the mlgate.yml key naming it (None: a command-line flag)."""
+
+    path: Path
+    key: KeyPath | None
+    value: str  # as the user wrote it
+
+    @classmethod
+    def of(cls, config: Config, key: KeyPath, value: str) -> Wanted:
+        return cls(config.resolve(value), key, value)
+
+
+def obtain(
+    project: Project, wanted: Sequence[Wanted], *, optional: bool = False, from_git: bool = True
+) -> list[Obtained]:
+    """Make the files present (workspace, git, DVC cache, DVC remote, reproducing their stages: see
+    mlgate.adapters.dvc_fetch) and say how each came. The model and the metrics are protected: no stage that
+    produces them runs. A file nothing can provide is an InputError at its mlgate.yml key; with `optional`, one
+    nothing tracks is left for the step to report; `from_git=False` does not bring back a tracked file that was
+    deleted from the workspace."""
+    from mlgate.adapters import dvc_fetch, dvc_repo
+    from mlgate.adapters.dvc_outputs import DvcReadError
+
+    config = project.config
+    try:
+        repo = dvc_repo.open_project(config.root)
+    except InputError:  # not in a git repository: the files are what is on disk, and nothing can bring more
+        return [
+            dvc_fetch.Obtained(item.value, dvc_fetch.WORKSPACE, "in the workspace")
+            for item in wanted
+            if item.path.exists()
+        ]
+    inside = [item for item in wanted if item.path.resolve().is_relative_to(repo.root)]  # others: require_file says
+    protect = {config.resolve(config.deploy.model): "deploy.model"} if config.deploy.model else {}
+    protect |= {config.resolve(name): "metrics.files" for name in config.metrics.files}
+    paths = [item.path for item in inside]
+    try:
+        return dvc_fetch.make_present(
+            repo, paths, protect=protect, optional=paths if optional else (), from_git=from_git
+        )
+    except DvcReadError as exc:
+        item = next((item for item in inside if repo.relative(item.path) == exc.path), None)
+        if item is None:
+            raise InputError(exc.reason, file=exc.path) from None
+        if item.key is None:
+            raise InputError(exc.reason, file=item.value) from None
+        raise config.error(item.key, f"file '{item.value}' {exc.reason}") from None

@@ -9,7 +9,7 @@ from typing import Any
 
 from mlgate.errors import InputError
 from mlgate.results import StepResult
-from mlgate.steps.base import Project, guarded
+from mlgate.steps.base import Project, Wanted, guarded, obtain
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
@@ -85,6 +85,16 @@ class Inputs:
     seed: int | None = None
 
 
+def _head_files(inputs: Inputs, cfg: Any) -> list[Wanted]:
+    """The workspace files compare reads at head: the metrics files mlgate.yml names, and the predictions."""
+    wanted = [Wanted.of(cfg, ("metrics", "files"), name) for name in cfg.metrics.files]
+    if inputs.predictions is not None:
+        wanted.append(Wanted(Path(inputs.predictions), None, inputs.predictions))
+    elif cfg.metrics.predictions is not None:
+        wanted.append(Wanted.of(cfg, ("metrics", "predictions"), cfg.metrics.predictions))
+    return wanted
+
+
 def run(inputs: Inputs, project: Project) -> StepResult:
     """Compare metrics, params and data versions with the base commit and apply the metric gate; the result
     (pass, warn, fail, or error) is also compare.json."""
@@ -116,6 +126,9 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     # review; elsewhere (a push run, a local branch) only the workspace can differ from it.
     base_is_head = chosen.how != "--base" and chosen.sha == (head_rev or git.rev_parse(repo.git_root, "HEAD"))
     files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
+    # The head is the workspace as training left it: DVC outputs missing there come from the cache or remote (a
+    # compare-only job on a clean checkout); a committed file that training deleted stays deleted.
+    obtained = obtain(project, _head_files(inputs, cfg), optional=True, from_git=False) if head_rev is None else []
 
     base_snap = dvc_repo.read_snapshot(repo, chosen.sha, files)
     head_snap = dvc_repo.read_snapshot(repo, head_rev, files)
@@ -152,7 +165,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     try:
         sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
         gate = evaluate_gate(
-            cfg.metrics.gate,
+            cfg.metrics.metric_rules,
             base_snap.metrics if baseline else None,
             head_snap.metrics,
             sides,
@@ -193,9 +206,10 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         "data_versions": [d.to_dict() for d in data_diffs],
         "significance": dataclasses.asdict(significance)
         | {"predictions": predictions_path, "paired": gate.paired, "notes": gate.notes},
-        "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.gate, history),
+        "history": _history(repo, chosen.sha, base_snap.metrics_files, cfg.metrics.metric_rules, history),
         "base_errors": {p: e.reason for p, e in base_snap.errors.items()},
         "train_test_gap": [g.to_dict() for g in gap.gaps(metric_diffs, cfg.report.max_gap_widening)],
+        "files": [item.to_dict() for item in obtained],
     }
     if cfg.report.plots and repo.is_dvc:
         names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
@@ -203,5 +217,6 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     lines = (
         f"compare: {verdict}: {summary}",
         *(f"  {result.outcome:4}  {result.status:16} {result.reason}" for result in gate.results),
+        *(f"file {item.line}" for item in obtained if item.way != "workspace"),
     )
     return project.record(StepResult("compare", verdict, summary, commits, evidence, lines=lines))

@@ -3,11 +3,14 @@
 Nothing changes anywhere until every precondition held:
  1. the ref may deploy (the default branch or a release tag, or `deploy.allowed_refs`) and the commit's gate is
     green (the `mlgate` check on GitHub; locally, the results bundle's compare verdict);
- 2. the version: the one the commit already carries, else a new one, tagged and pushed before the deploy
+ 2. the model: the one the commit pins, fetched by the md5 dvc.lock (or its .dvc file, or git) records there
+    and verified (mlgate.adapters.modelfile); a mismatch stops here. The md5 goes into the tag messages, the
+    Deployment's payload (`model_md5`), deploy.json (`model_file`) and the command's MLGATE_MODEL_MD5;
+ 3. the version: the one the commit already carries, else a new one, tagged and pushed before the deploy
     command runs so the command sees its final number (a rerun for the same commit reuses it);
- 3. the Deployment (required_contexts ["mlgate"], payload: model, version, key metrics), status in_progress;
- 4. the deploy command, with MLGATE_MODEL_NAME/VERSION/PATH/ENVIRONMENT in its environment;
- 5. success: the stage tag, then status success; failure: status failure with the run's log URL, no stage tag.
+ 4. the Deployment (required_contexts ["mlgate"], payload: model, version, key metrics), status in_progress;
+ 5. the deploy command, with MLGATE_MODEL_NAME/VERSION/PATH/MD5/ENVIRONMENT in its environment;
+ 6. success: the stage tag, then status success; failure: status failure with the run's log URL, no stage tag.
     When another deploy changed the stage while this one ran, its tag stands and this deploy fails, saying so.
 """
 
@@ -23,7 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import gha
 from mlgate.adapters import gittags
@@ -66,6 +69,9 @@ from mlgate.registry.state import Registry
 from mlgate.registry.tags import is_valid_artifact, is_valid_name
 from mlgate.results import Note, StepResult, read_results_dir
 from mlgate.steps.base import Project, guarded
+
+if TYPE_CHECKING:
+    from mlgate.adapters.modelfile import ModelFile
 
 ROLLBACK_DIR = Path(".mlgate/rollback")
 
@@ -240,13 +246,16 @@ class DeployFlow:
         records: Deployments,
         report: Report,
         ctx: GitHubContext,
+        model: ModelFile,
         requester: Requester | None = None,
     ) -> None:
-        self.cfg, self.target, self.root, self.remote = cfg, target, cfg.root, remote
+        self.cfg, self.target, self.root, self.remote, self.model = cfg, target, cfg.root, remote, model
         self.records, self.report, self.run_url = records, report, ctx.run_url
         self.requester = requester
-        self.note = f"mlgate deploy of {target.name} to {target.environment}" + (
-            f": {ctx.run_url}" if ctx.run_url else ""
+        self.note = (
+            f"mlgate deploy of {target.name} to {target.environment}"
+            + (f": {ctx.run_url}" if ctx.run_url else "")
+            + f"\nmodel {target.model} md5 {model.md5} ({model.recorded_in})"
         )
         if requester is not None:
             self.note += f"\n{requester.note}"
@@ -260,12 +269,14 @@ class DeployFlow:
         self.report.evidence |= {"tags": [t.name for t in published.plan.tags], "races_lost": published.races_lost}
         return published.plan.version
 
-    def run(self, version: str, commit: str, model: Path, rollback: Rollback | None) -> StepResult:
+    def run(self, version: str, commit: str, rollback: Rollback | None) -> StepResult:
         target, evidence = self.target, self.report.evidence
         evidence["version"] = version
         seen = last_stage_tag(gittags.read_registry(self.root), target.name, target.environment)
         metrics = key_metrics(_bundle(self.report.project.results_dir), [rule.metric for rule in self.cfg.metrics.gate])
-        payload = deployment_payload(target.name, version, commit, metrics, rollback, uuid.uuid4().hex, self.requester)
+        payload = deployment_payload(
+            target.name, version, commit, metrics, rollback, uuid.uuid4().hex, self.model.md5, self.requester
+        )
         what = f"{target.name} {version} to {target.environment}"
         description = f"{'Roll back' if rollback else 'Deploy'} {what}"
         request = DeploymentRequest(commit, target.environment, payload, description)
@@ -276,7 +287,7 @@ class DeployFlow:
             return self.report.finish("fail", f"refused by GitHub: {exc.message}", commit)
         evidence |= {"deployment_id": deployment.id, "deployment_url": deployment.url, "payload": payload}
         try:
-            return self._deploy(deployment, version, commit, model, rollback, seen, what)
+            return self._deploy(deployment, version, commit, rollback, seen, what)
         except Exception as exc:  # no deployment may stay "in progress" forever; the caller shows the error
             message = exc.message if isinstance(exc, MlgateError) else f"{type(exc).__name__}: {exc}"
             evidence["error"] = message
@@ -294,7 +305,6 @@ class DeployFlow:
         deployment: Deployment,
         version: str,
         commit: str,
-        model: Path,
         rollback: Rollback | None,
         seen: str | None,
         what: str,
@@ -304,7 +314,8 @@ class DeployFlow:
         variables = {
             "MLGATE_MODEL_NAME": target.name,
             "MLGATE_MODEL_VERSION": version,
-            "MLGATE_MODEL_PATH": str(model.resolve()),
+            "MLGATE_MODEL_PATH": str(self.model.path.resolve()),
+            "MLGATE_MODEL_MD5": self.model.md5,
             "MLGATE_MODEL_COMMIT": commit,
             "MLGATE_ENVIRONMENT": target.environment,
             "MLGATE_DEPLOYMENT_ID": str(deployment.id),
@@ -346,10 +357,18 @@ class DeployFlow:
         return plan
 
 
-def _model_at(cfg: Config, target: Target, commit: str, version: str) -> Path:
-    from mlgate.adapters.modelfile import model_at
+def _approved_model(cfg: Config, target: Target, commit: str, version: str | None) -> ModelFile:
+    """The model `commit` pins, fetched by its recorded hash and verified: the checked-out one in the workspace
+    (`version` None), another commit's (a rollback, promotion or preview) read from it into its own folder."""
+    from mlgate.adapters import dvc_repo
+    from mlgate.adapters.dvc_outputs import DvcReadError
+    from mlgate.adapters.modelfile import approved_model
 
-    return model_at(cfg.root, target.model, commit, cfg.root / ROLLBACK_DIR / target.name / version)
+    folder = cfg.root / ROLLBACK_DIR / target.name / version if version is not None else None
+    try:
+        return approved_model(dvc_repo.open_project(cfg.root), cfg.resolve(target.model), commit, folder)
+    except DvcReadError as exc:
+        raise cfg.error(("deploy", "model"), f"file '{target.model}' {exc.reason}") from None
 
 
 def run(inputs: Inputs, project: Project) -> StepResult:
@@ -418,13 +437,14 @@ def _deploy(inputs: Inputs, project: Project) -> StepResult:
         evidence["refused"] = gate.detail
         return report.finish("fail", f"refused: {gate.detail}", commit)
 
-    flow = DeployFlow(cfg, target, remote, records, report, ctx, inputs.requester)
+    elsewhere = change is not None or inputs.preview is not None  # a rollback, promotion or preview
+    version = change.version if change else commit
+    model = _approved_model(cfg, target, commit, version if elsewhere else None)  # before any tag or deployment
+    evidence["model_file"] = model.to_dict(target.model)
+    flow = DeployFlow(cfg, target, remote, records, report, ctx, model, inputs.requester)
     if change is not None and target.rollback:
         reason = inputs.reason or f"rollback of {target.environment} requested"
-        model = _model_at(cfg, target, change.commit, change.version)
-        return flow.run(change.version, commit, model, Rollback(str(change.replaced), reason))
-    if change is not None or inputs.preview is not None:  # a promotion, or a preview: that commit's model
-        version = change.version if change else commit
-        return flow.run(version, commit, _model_at(cfg, target, commit, version), None)
-    model = cfg.require_file(("deploy", "model"), target.model)
-    return flow.run(flow.register(commit, inputs.version, inputs.bump), commit, model, None)
+        return flow.run(change.version, commit, Rollback(str(change.replaced), reason))
+    if elsewhere:  # a promotion, or a preview: that commit's model
+        return flow.run(version, commit, None)
+    return flow.run(flow.register(commit, inputs.version, inputs.bump), commit, None)

@@ -415,7 +415,7 @@ def _policy(config: Config) -> Policy:
     share = alerts.drift_share if alerts.drift_share is not None else checks.max_drifted_share
     method = settings.drift_method or checks.drift_method
     threshold = settings.drift_threshold if settings.drift_threshold is not None else checks.drift_threshold
-    return Policy(method, threshold, share, alerts, config.metrics.gate, config.metrics.significance)
+    return Policy(method, threshold, share, alerts, config.metrics.metric_rules, config.metrics.significance)
 
 
 def _judge_and_publish(

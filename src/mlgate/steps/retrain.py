@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.errors import InputError, MlgateError
 from mlgate.results import Note, StepResult
 from mlgate.steps.base import Project as StepProject
-from mlgate.steps.base import guarded
+from mlgate.steps.base import Wanted, guarded, obtain
 
 if TYPE_CHECKING:
     from mlgate.adapters.dvc_repo import Project
@@ -141,10 +141,13 @@ def _read_table(path: Path, shown: str) -> Any:
         raise InputError(exc.message, file=shown) from None
 
 
-def _reference(project: Project, base_sha: str, relative: str) -> Any:
-    """The default branch's data.train, from git or DVC's cache/remote: the drift reference."""
+def _reference(project: Project, base_sha: str, relative: str, *, checked_out: bool) -> Any:
+    """The default branch's data.train, the drift reference: at the branch's tip, checked out, the workspace's
+    file (made present as validation does); else that commit's, from git or DVC's cache or remote."""
     from mlgate.adapters.datafiles import read_table_at
 
+    if checked_out:
+        return _read_table(project.root / relative, f"{relative} at {base_sha[:7]}")
     missing = (
         "data.train is not in the default branch's commit, neither in git nor in DVC's cache or remote "
         "(run `dvc pull` before retraining)"
@@ -352,7 +355,7 @@ def run(inputs: Inputs, project: StepProject) -> StepResult:
 
 
 def _start(inputs: Inputs, project: StepProject) -> StepResult:
-    from mlgate.adapters import dvc_repo, git_publish
+    from mlgate.adapters import dvc_repo, git, git_publish
     from mlgate.drivers import choose_driver
     from mlgate.drivers.pulls import make_pull_driver
     from mlgate.report.render import ReportContext
@@ -389,12 +392,18 @@ def _start(inputs: Inputs, project: StepProject) -> StepResult:
     _require_clean(root)
     base_sha = _base_tip(root, remote, base_branch)
     train_path = config.resolve(config.data.train)
-    reference = _reference(repo, base_sha, repo.relative(train_path))
+    checked_out = git.rev_parse(root, "HEAD") == base_sha
+    # A clean checkout of the branch's tip: data.train is made present as validation does (pulled, or its stage
+    # reproduced) before the data command replaces it; another base is read at that commit (DVC cache, remote).
+    obtained = obtain(project, [Wanted.of(config, ("data", "train"), config.data.train)]) if checked_out else []
+    reference = _reference(repo, base_sha, repo.relative(train_path), checked_out=checked_out)
     info = RunInfo(base_branch, base_sha, data_command, when, datetime.now(UTC).strftime("%Y-%m-%d"), gh.run_url)
     commit_url = f"{gh.server_url}/{gh.repository}/commit/" if gh.repository else None
     context = ReportContext(name="retrain", run_url=gh.run_url, commit_url=commit_url, base_branch=base_branch)
     run = _Run(project, repo, remote, branch, info, check_only, context)
     run.evidence.update(mode="check-only" if check_only else "retrain", when=when, branch=branch)
+    run.evidence["files"] = [item.to_dict() for item in obtained]
+    run.lines += [f"file {item.line}" for item in obtained if item.way != "workspace"]
     try:
         return _retrain(
             run, driver, config, train_path, reference, drift_share, inputs.update_schema, inputs.tracking_issue

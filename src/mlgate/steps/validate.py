@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
 from mlgate.results import Note, StepResult, result_path
-from mlgate.steps.base import Project, guarded
+from mlgate.steps.base import Project, Wanted, guarded, obtain
 
 if TYPE_CHECKING:
     from mlgate.adapters.datafiles import DataFile
@@ -42,6 +42,12 @@ class _Inputs:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+
+    def wanted(self, flag: Path | None, key: tuple[str, ...], value: str | None) -> Wanted | None:
+        """The file to make present before it is read (see steps.base.obtain)."""
+        if flag is not None:
+            return Wanted(flag, None, str(flag))
+        return None if value is None else Wanted.of(self.config, key, value)
 
     def path(self, flag: Path | None, key: tuple[str, ...], value: str | None) -> Path | None:
         if flag is not None:
@@ -294,6 +300,19 @@ class Inputs:
     predictions: Path | None = None  # metrics.predictions (deepchecks model_evaluation)
 
 
+def _wanted(inputs: Inputs, config: Config) -> list[Wanted]:
+    """Every file validation reads: the data, the schema, and the predictions model_evaluation needs."""
+    named = _Inputs(config)
+    files = [
+        named.wanted(inputs.train, ("data", "train"), config.data.train),
+        named.wanted(inputs.test, ("data", "test"), config.data.test),
+        named.wanted(inputs.schema, ("data", "schema"), config.data.schema),
+    ]
+    if "model_evaluation" in config.data.checks.deepchecks:
+        files.append(named.wanted(inputs.predictions, ("metrics", "predictions"), config.metrics.predictions))
+    return [item for item in files if item is not None]
+
+
 def _train_and_label(inputs: Inputs, config: Config) -> tuple[Path, str]:
     train_path = _Inputs(config).required(inputs.train, ("data", "train"), config.data.train, "--train")
     label = inputs.label or config.data.label
@@ -306,6 +325,7 @@ def write_schema(inputs: Inputs, project: Project) -> str:
     """Infer the data schema from the train data and write it to `inputs.schema` (else data.schema, else
     mlgate.schema.yml); what was written, as one line."""
     config = project.config
+    obtain(project, _wanted(inputs, config)[:1])
     train_path, label = _train_and_label(inputs, config)
     target = inputs.schema or (config.resolve(config.data.schema) if config.data.schema else Path(DEFAULT_SCHEMA_FILE))
     return _write_schema(_read_data(train_path, None, label)[0], label, target)
@@ -323,6 +343,7 @@ def _validate(inputs: Inputs, project: Project) -> StepResult:
 
     config = project.config
     data = config.data
+    obtained = obtain(project, _wanted(inputs, config))
     train_path, label = _train_and_label(inputs, config)
     test_path = _Inputs(config).path(inputs.test, ("data", "test"), data.test)
     schema_path = _Inputs(config).path(inputs.schema, ("data", "schema"), data.schema)
@@ -364,7 +385,12 @@ def _validate(inputs: Inputs, project: Project) -> StepResult:
     dataset_drift = any(f.check == "drift" and f.severity == "fail" for f in findings)
     notes = annotator.notes(findings, [] if dataset_drift else [r.column for r in builtin.drift if r.drifted])
     evidence = _evidence(train_data, test_data, label, schema_path, builtin, findings, outcomes, config)
-    lines = (f"{verdict}: {summary}", f"results: {result_path(project.results_dir, 'validation')}")
+    evidence["files"] = [item.to_dict() for item in obtained]
+    lines = (
+        f"{verdict}: {summary}",
+        *(f"file {item.line}" for item in obtained if item.way != "workspace"),
+        f"results: {result_path(project.results_dir, 'validation')}",
+    )
     return project.record(
         StepResult("validation", verdict, summary, commits, evidence, lines=lines, notes=tuple(notes))
     )
