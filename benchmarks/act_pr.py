@@ -17,7 +17,6 @@ ratio is the whole job over the training it wraps.
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import statistics
@@ -66,25 +65,45 @@ def _pull_request(ctx: Context, bench_root: Path) -> Iterator[tuple[Any, Any]]:
         github.add_repo(DEMO_REPO)
         github.add_token(DEMO_TOKEN)
         with ci_repository(example, ctx.work_dir / "act-ci", github, bench) as repo:
+            repo.allow_a_loaded_machine()
             yield repo, repo.open_pull("pr/tune", {"train": {"C": 0.8}})
 
 
+def _group_part(message: str) -> str | None:
+    """The part a `::group::` line of `mlgate pr` opens: its step (`mlgate train: dvc repro` belongs to train),
+    or restore for files on demand (`mlgate: dvc pull ...`, `mlgate: dvc repro prepare`)."""
+    title = message.split("::group::", 1)[1].strip()
+    if title.startswith("mlgate: "):
+        return "restore"
+    return title.removeprefix("mlgate ").split(":", 1)[0] if title.startswith("mlgate ") else None
+
+
 def _parts(result: Any) -> dict[str, float]:
-    """Seconds per part of one run: setup steps from act's step timing, mlgate's steps from its groups."""
+    """Seconds per part of one run: setup steps from act's step timing, mlgate's steps from its groups (the time
+    between two group boundaries goes to the innermost open part)."""
     parts: dict[str, float] = {}
     for step in result.steps:
         for prefix, part in SETUP_STEPS.items():
             if step.stage == "Main" and step.name.startswith(prefix):
                 parts[part] = parts.get(part, 0.0) + step.seconds
-    marks: list[tuple[str, datetime]] = []
+    open_parts: list[str | None] = []
+    last: datetime | None = None
     for event in result.events:
         message = event["msg"]
-        if "::group::mlgate " in message or "Run Main actions/upload-artifact" in message:
-            name = message.split("::group::mlgate ", 1)[-1].strip() if "::group::" in message else "end"
-            if ":" not in name:  # a step's own sub-groups (`mlgate train: dvc repro`) belong to it
-                marks.append((name, datetime.fromisoformat(event["time"])))
-    for (name, start), (_, end) in itertools.pairwise(marks):
-        parts[name] = parts.get(name, 0.0) + (end - start).total_seconds()
+        opens, closes = "::group::" in message, "::endgroup::" in message
+        if not (opens or closes or "Run Main actions/upload-artifact" in message):
+            continue
+        moment = datetime.fromisoformat(event["time"])
+        named = [part for part in open_parts if part]
+        if last is not None and named:
+            parts[named[-1]] = parts.get(named[-1], 0.0) + (moment - last).total_seconds()
+        last = moment
+        if opens:
+            open_parts.append(_group_part(message))
+        elif closes and open_parts:
+            open_parts.pop()
+        else:
+            break  # the report artifact: `mlgate pr` is over
     return parts
 
 

@@ -20,8 +20,8 @@ How a run is set up, and why each part is what a user's GitHub run would do:
   loopback and `secrets.GITHUB_TOKEN` is a token the stand-in knows, so mlgate's PyGithub talks HTTP to it.
 - The environment is a runner's, not the test process's: system PATH (no test venv, no pyenv shims) with a
   bare CPython 3.12 as python3 (ubuntu-latest's, which deploy and the report posters make mlgate's venv from;
-  this machine's own 3.11.2 is older than the all lock allows), no PYTHONDONTWRITEBYTECODE, no git identity or
-  user git config.
+  this machine's own 3.11.2 is older than the all lock allows), no PYTHONDONTWRITEBYTECODE, no git identity, and
+  a global git config holding only the url rule for the bare remotes.
 
 mlgate's install is the real one, fast: actions/setup runs install.sh exactly as on GitHub (a venv made from
 the job's python, the pinned uv installed by pip from locks/uv.txt with hash checking, every package of
@@ -197,7 +197,10 @@ class ActBench:
 
     @classmethod
     def shared(cls, tmp_path_factory: pytest.TempPathFactory) -> ActBench:
-        """The test session's bench, built by the first xdist worker that needs it (the others wait, reuse it)."""
+        """The test session's bench, built by the first xdist worker that needs it (the others wait, reuse it).
+        MLGATE_ACT_BENCH=DIR keeps one between sessions: delete DIR when actions/, src/ or locks/ change."""
+        if kept := os.environ.get("MLGATE_ACT_BENCH"):  # a developer's bench, kept between sessions
+            return cls.at(Path(kept))
         base = tmp_path_factory.getbasetemp()
         if "PYTEST_XDIST_WORKER" in os.environ:
             base = base.parent
@@ -270,6 +273,22 @@ class ActBench:
             "python_version": version,
         }
 
+    def restored_mlgate(self, home: Path) -> Path:
+        """MLGATE_HOME as actions/setup's cache hit leaves it, for runs that are not about the install: a venv
+        stamped with setup's key (for the jobs' CPython 3.12, whole stack) whose `mlgate` and `dvc` are the test
+        venv's, i.e. this checkout's. install.sh then finds it ready and skips the install; a job whose key
+        differs (extras: report) still installs for real, from the warm uv cache."""
+        venv_bin = home / "venv" / "bin"
+        venv_bin.mkdir(parents=True)
+        for command in ("mlgate", "dvc"):
+            (venv_bin / command).symlink_to(Path(sys.prefix) / "bin" / command)
+        key = _run(
+            self.runner_python / "bin" / "python3", self.release / "actions/setup/venv_key.py", self.release, "all",
+            env=runner_environment(self.runner_python) | {"RUNNER_OS": "Linux"},
+        ).strip()  # fmt: skip
+        (home / "venv" / ".mlgate-venv-key").write_text(key + "\n", encoding="utf-8")
+        return home
+
     def local_repositories(self) -> list[str]:
         """--local-repository for mlgate@v1 and for every GitHub action our templates and actions use."""
         mapped = {MLGATE_ACTION: self.release}
@@ -302,10 +321,12 @@ class ActBench:
         cache: Path | None = None,
         job: str | None = None,
         actor: str = "octocat",
+        install: bool = True,
         timeout: float = RUN_TIMEOUT,
     ) -> ActResult:
         """Run `workflow` for one event; `git_remotes` holds the bare repositories (<owner>/<name>.git) that
-        ${GITHUB_SERVER_URL}/<owner>/<name> means to git."""
+        ${GITHUB_SERVER_URL}/<owner>/<name> means to git. `install=False`: mlgate's venv is restored as from
+        actions/cache (see `restored_mlgate`) instead of installed."""
         workspace.mkdir(parents=True, exist_ok=True)
         event_file = workspace.parent / f"event-{os.getpid()}-{next(_run_ids)}.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
@@ -353,15 +374,18 @@ class ActBench:
             command += ["--input", f"{name}={value}"]
         if job:
             command += ["-j", job]
+        # Every git command of the job (checkout, mlgate's pushes) reaches the bare remotes through the runner's
+        # git config, a file: GIT_CONFIG_COUNT entries would be replaced by a command setting its own (mlgate's
+        # one-command token header does).
+        git_config = event_file.with_suffix(".gitconfig")
+        git_config.write_text(f'[url "{git_remotes.as_uri()}/"]\n\tinsteadOf = {server_url}/\n', encoding="utf-8")
         process_env = runner_environment(self.runner_python) | {
-            # Every git command of the job (checkout, mlgate's pushes) reaches the bare remotes through this.
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"url.{git_remotes.as_uri()}/.insteadOf",
-            "GIT_CONFIG_VALUE_0": f"{server_url}/",
+            "GIT_CONFIG_GLOBAL": str(git_config),
             # The offline sources of the real install (see the module docstring).
             "UV_OFFLINE": "1",
             "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(self.wheelhouse),
+            **({} if install else {"MLGATE_HOME": str(self.restored_mlgate(event_file.with_suffix(".mlgate")))}),
             **(env or {}),
         }
         done = subprocess.run(

@@ -156,6 +156,11 @@ class CiRepo:
         git(self.dev, "commit", "--quiet", "-am", f"mlgate.yml: {dict(changes)}")
         git(self.dev, "push", "--quiet", "origin", "main")
 
+    def allow_a_loaded_machine(self) -> None:
+        """The example's serving gate has an absolute p95 latency limit (50 ms) that a loaded 2-core CI machine
+        misses whatever the PR changes; raised on main, every other rule judged as the example has it."""
+        self.edit_config({"metrics": {"gate": {"serving.latency_p95_ms": {"max": 10_000}}}})
+
     def add_dvc_remote(self) -> Path:
         """A local-directory DVC remote as the default, committed and pushed, with main's outputs in it."""
         storage = self.scratch / "dvc-remote"
