@@ -1,4 +1,4 @@
-"""9. The PR template under a real Actions runner: workflows-templates/mlgate-pr.yml run by nektos/act, part by part.
+"""11. The PR template under a real Actions runner: workflows-templates/mlgate-pr.yml run by nektos/act, part by part.
 
 A harmless pull request of the example repository (train.C changed, not reproduced, as a developer pushes it)
 runs through the same act bench as tests/test_templates_act.py: host mode, a clean `actions/checkout` of a

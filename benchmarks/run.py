@@ -34,6 +34,8 @@ BENCHMARKS = (
     "pr_overhead",
     "plots",
     "monitor",
+    "setup_install",
+    "streaming",
     "act_pr",
 )
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
