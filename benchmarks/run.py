@@ -36,6 +36,7 @@ BENCHMARKS = (
     "monitor",
     "setup_install",
     "streaming",
+    "act_pr",
     "serving",
 )
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"

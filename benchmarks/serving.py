@@ -1,4 +1,4 @@
-"""11. Serving probe: its own overhead, how many requests its p95 needs to be stable within 5%, and how the gate
+"""12. Serving probe: its own overhead, how many requests its p95 needs to be stable within 5%, and how the gate
 built on it decides here (equal models pass serving.latency_p95_ms, a model doing 3x the work fails it).
 
 The model is what the tests serve: a scaled logistic regression on scikit-learn's breast-cancer data, in a
