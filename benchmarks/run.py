@@ -25,7 +25,20 @@ from benchmarks.harness import BENCH_DIR, Context, LoadSampler, Row, Section, Ve
 from benchmarks.report import render
 
 # Section order in RESULTS.md; each name is a module of this package with NAME, TITLE and run(ctx) -> Section.
-BENCHMARKS = ("startup", "validation", "significance", "compare", "sticky_comment", "pr_overhead", "plots", "monitor")
+BENCHMARKS = (
+    "startup",
+    "validation",
+    "significance",
+    "compare",
+    "sticky_comment",
+    "pr_overhead",
+    "plots",
+    "monitor",
+    "setup_install",
+    "streaming",
+    "act_pr",
+    "serving",
+)
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
 DEFAULT_CACHE = BENCH_DIR / ".cache"
 

@@ -97,6 +97,26 @@ def test_matrix_bundles_merge_into_one_report(tmp_path: Path) -> None:
     assert "· `gpu`" in record["body"] and "· `cpu`" in record["body"]
 
 
+def test_a_matrix_job_that_left_no_results_is_an_errored_row(tmp_path: Path) -> None:
+    """A matrix job that stopped before any step recorded a result (its setup failed, it was cancelled) uploads no
+    artifact: the merged report shows it as an errored row of its name and fails, instead of leaving it out."""
+    write_bundle(tmp_path / "results" / "mlgate-results-logreg", [compare_result(verdict="pass")])
+    (tmp_path / "results" / "mlgate-results-svm").mkdir()
+    dirs = ("results/mlgate-results-logreg", "results/mlgate-results-forest", "results/mlgate-results-svm")
+    done = run_mlgate("report", *dirs, "--driver", "local", "--pr", "1", cwd=tmp_path)
+
+    assert done.returncode == 1, done.stderr
+    [comment], [check] = outbox(tmp_path).list("comment"), outbox(tmp_path).list("check")
+    for job in ("forest", "svm"):
+        row = next(
+            line for line in comment["body"].splitlines() if line.startswith(f"| report | `mlgate-results-{job}")
+        )
+        assert "⛔ error" in row and "holds no step results: its job stopped before any step recorded one" in row
+    assert "| compare | `mlgate-results-logreg` | ✅ pass |" in comment["body"]
+    title = "error: mlgate-results-forest: report errored (+1 more)"
+    assert (check["conclusion"], check["title"]) == ("failure", title)
+
+
 def test_in_actions_the_summary_and_outputs_are_written(tmp_path: Path) -> None:
     write_bundle(tmp_path / ".mlgate" / "results", bundle("warn"))
     env = actions_env(tmp_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
 from bench.metrics_repo_fixtures import MetricsRepo, read_json
 from test_compare_cli import base_and_pr
 
@@ -59,3 +60,12 @@ def test_an_errored_compare_is_a_row_everywhere_and_fails_the_check(metrics_repo
         assert step_row(markdown, "compare").startswith(f"| compare | ⛔ error | error: {message}")
     assert "mlgate: **error** · `compare` errored" in comment["body"]
     assert (check["conclusion"], check["verdict"], check["title"]) == ("failure", "error", "error: compare errored")
+
+
+def test_the_matrix_template_uploads_each_jobs_results_even_after_a_step_stopped_it() -> None:
+    """validate-data exits 2 on bad input whatever its `fail` input says, which skips the job's later steps:
+    the results upload must still run, or the report job never sees the errored validation."""
+    template = Path(__file__).parents[1] / "workflows-templates" / "mlgate-pr-matrix.yml"
+    steps = yaml.safe_load(template.read_text(encoding="utf-8"))["jobs"]["train"]["steps"]
+    [upload] = [step for step in steps if step.get("with", {}).get("path") == ".mlgate/results"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload.get("if") == "always()"

@@ -66,7 +66,7 @@ pip_install() {
 bootstrap_uv() {
   if ! "$tools/bin/uv" --version >/dev/null 2>&1; then
     rm -rf "$tools"
-    "$python" -m pip --version >/dev/null 2>&1 || return 1
+    "$python" -c 'import pip' 2>/dev/null || return 1   # not `pip --version`: that costs a second or more
     pip_install "$python" --require-hashes --no-deps --only-binary :all: --target "$tools" -r "$root/locks/uv.txt" ||
       return 1
   fi
@@ -82,7 +82,8 @@ install_with_uv() {
   "$python" -m venv --without-pip "$venv" || fail "'$python' cannot create a venv (Debian and Ubuntu: install python3-venv)."
   uv pip install --quiet --python "$venv/bin/python" --require-hashes --no-deps -r "$lock" ||
     fail "uv refused to install the packages locked in locks/$extras.txt (a hash mismatch means a downloaded file is not the one locked): see the log above."
-  uv pip install --quiet --python "$venv/bin/python" --no-deps --no-build-isolation --no-index "$1" ||
+  # --no-index: mlgate comes from the build dir, so no index settings (and no `pip config list`) are needed
+  "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps --no-build-isolation --no-index "$1" ||
     fail "uv could not install mlgate into $venv: see the log above."
 }
 

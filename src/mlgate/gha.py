@@ -98,11 +98,18 @@ def format_output(name: str, value: str) -> str:
 
 
 def _append(env_var: str, text: str) -> bool:
+    """Append to the runner's file named by `env_var`; a path that cannot take it (a full disk, a read-only
+    folder, a directory) is an InputError naming the variable and the path."""
+    from mlgate.fsutil import write_error
+
     target = os.environ.get(env_var)
     if not target or not in_actions():
         return False
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise write_error(exc, target, f"{env_var} file") from None
     return True
 
 
@@ -116,7 +123,7 @@ def append_summary(markdown: str) -> bool:
     if not target or not in_actions():
         return False
     path = Path(target)
-    used = path.stat().st_size if path.exists() else 0
+    used = path.stat().st_size if path.is_file() else 0
     if used + len(markdown.encode("utf-8")) > SUMMARY_LIMIT_BYTES:
         return False
     return _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n")

@@ -24,6 +24,32 @@ _KINDS = (
     (stat.S_ISLNK, "a symlink"),
 )
 
+# A file's first bytes that say it is not plain UTF-8 text: a CSV reader would show them as one garbled column.
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"PK\x03\x04": "zip",
+}
+_WIDE_ENCODINGS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
+def not_text(head: bytes) -> str | None:
+    """What a file starting with `head` is when it is compressed or UTF-16/32 text ('is gzip-compressed'),
+    so the error can say so instead of quoting the bytes; None for anything else."""
+    kind = next((kind for magic, kind in _COMPRESSED.items() if head.startswith(magic)), None)
+    if kind is not None:
+        return f"is {kind}-compressed (decompress it first)"
+    wide = next((kind for bom, kind in _WIDE_ENCODINGS.items() if head.startswith(bom)), None)
+    if wide is None and head.count(0) * 4 > len(head):  # ASCII text in UTF-16 without a byte-order mark
+        wide = "UTF-16"
+    return None if wide is None else f"is {wide} text, the wrong encoding (save it as UTF-8)"
+
 
 def size_text(limit: int) -> str:
     mib = 1024 * 1024

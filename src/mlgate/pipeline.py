@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from mlgate import gha, steps
 from mlgate.errors import EXIT_USAGE
+from mlgate.fsutil import write_error
 from mlgate.results import STEPS, StepResult, result_path
 from mlgate.steps.base import Project
 
@@ -42,7 +43,11 @@ class PipelineResult:
 def _clear_previous_results(project: Project) -> None:
     """A re-run must not report a stale step that this run skipped."""
     for step in STEPS:
-        result_path(project.results_dir, step).unlink(missing_ok=True)
+        path = result_path(project.results_dir, step)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:  # before any step runs: a results folder that is a file, a result that is a folder
+            raise write_error(exc, path, "results file") from None
 
 
 def pr(inputs: PrInputs, project: Project, show: Show = lambda shown: None) -> PipelineResult:
@@ -58,7 +63,7 @@ def pr(inputs: PrInputs, project: Project, show: Show = lambda shown: None) -> P
     if inputs.skip_train:
         show("train: skipped (--skip-train)")
     else:
-        planned.append(("train", lambda: steps.train.run(steps.train.Inputs(), project)))
+        planned.append(("train", lambda: steps.train.run(steps.train.Inputs(base=inputs.base), project)))
     planned.append(("tests", lambda: steps.tests.run(steps.tests.Inputs(), project)))
     if project.config.serving.enabled:
         planned.append(("serving", lambda: steps.serving.run(steps.serving.Inputs(base=inputs.base), project)))

@@ -201,16 +201,29 @@ def read_results_dir(results_dir: Path) -> list[StepResult]:
     return results
 
 
+def _no_results(directory: Path) -> StepResult:
+    """A matrix job's folder that is missing or empty: that job stopped before any step recorded its result (its
+    setup failed, or it was cancelled), which the merged report must show rather than leave out."""
+    error = InputError(
+        "holds no step results: its job stopped before any step recorded one (see that job's log)", file=directory
+    )
+    return dataclasses.replace(error_result("report", error), label=directory.name)
+
+
 def read_bundle(results_dirs: Iterable[Path]) -> list[StepResult]:
     """Results of several directories (matrix jobs) in one list.
 
     With more than one directory, a result without a `label` is labelled by its directory's name, so a matrix
-    job's bundle downloaded as `results/<job>/` names its job in the merged report.
+    job's bundle downloaded as `results/<job>/` names its job in the merged report, and a directory that is
+    missing or holds no result is an errored row of that name.
     """
     directories = list(results_dirs)
     merged = []
     for directory in directories:
-        for result in read_results_dir(directory):
+        found = read_results_dir(directory) if len(directories) == 1 or directory.is_dir() else []
+        if not found and len(directories) > 1:
+            merged.append(_no_results(directory))
+        for result in found:
             if result.label is None and len(directories) > 1:
                 result = dataclasses.replace(result, label=directory.name)
             merged.append(result)

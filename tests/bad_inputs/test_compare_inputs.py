@@ -4,6 +4,7 @@ against a valid base commit. The base repository below compares cleanly; each ca
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -97,7 +98,23 @@ PREDICTION_CASES = [
     BadInput("infinite-score", {"eval/predictions.csv": PREDICTIONS.replace(",0.82", ",inf", 1)}, COMPARE, "y_score"),
     predictions("repeated-row-ids", PREDICTIONS.replace("\n5,", "\n4,", 1)),
     predictions("ragged-row", PREDICTIONS + "40,1\n"),
-    predictions("utf16", PREDICTIONS.encode("utf-16")),
+    predictions("utf16", PREDICTIONS.encode("utf-16"), ("predictions.csv", "UTF-16")),
+    predictions("gzip-named-csv", gzip.compress(PREDICTIONS.encode()), ("predictions.csv", "gzip-compressed")),
+    predictions(
+        "duplicate-column-name",
+        PREDICTIONS.replace("y_score\n", "y_pred\n", 1),
+        ("predictions.csv", "'y_pred'", "more than once"),
+    ),
+    predictions(
+        "space-padded-duplicate-column-name",
+        PREDICTIONS.replace("row_id,y_true,y_pred,y_score", "row_id,y_true, y_pred,y_pred "),
+        ("predictions.csv", "'y_pred'", "more than once"),
+    ),
+    predictions(
+        "empty-row-ids",
+        "".join("," + line.split(",", 1)[1] if n else line for n, line in enumerate(PREDICTIONS.splitlines(True))),
+        ("predictions.csv", "'row_id'", "empty in data row 1"),
+    ),
     BadInput("binary-garbage", {"eval/predictions.csv": bytes(range(256)) * 16}, COMPARE, "predictions.csv"),
     predictions("a-directory", Folder()),
     predictions("link-out-of-the-workspace", Link("../../outside/secret.csv")),
@@ -136,3 +153,15 @@ def test_bad_metrics_file(case: BadInput, tmp_path: Path) -> None:
 def test_bad_predictions_file(case: BadInput, tmp_path: Path) -> None:
     check_bad_input(case, tmp_path, BASE, setup=commit_base, ignore=(".git", RESULTS))
     assert_recorded_as_error(tmp_path / "workspace")
+
+
+def test_valid_metrics_nested_600_deep_are_compared(tmp_path: Path) -> None:
+    """Valid JSON nested 600 deep (once a RecursionError in compare/diff.py) is data: flattened, compared."""
+    from bench.faults_fixtures import materialize
+
+    deep = json.dumps({"accuracy": 0.9, "loss": 0.3, "trace": json.loads("[" * 600 + "{}" + "]" * 600)})
+    materialize(tmp_path, {**BASE, "metrics.json": deep})
+    commit_base(tmp_path)
+    done = run_cli(*COMPARE, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("compare: pass"), done.stdout

@@ -80,3 +80,22 @@ CASES = [
 @pytest.mark.parametrize("case", bad_input_params(CASES, "config"))
 def test_bad_config(case: BadInput, tmp_path: Path) -> None:
     check_bad_input(case, tmp_path)
+
+
+def test_a_merge_key_then_an_override_is_valid(tmp_path: Path) -> None:
+    """`<<: *anchor` then an explicit key of the same name is YAML's override, not a duplicate key; the same key
+    twice among a mapping's own entries still is."""
+    from bench.faults_fixtures import materialize, run_cli
+
+    merged = (
+        "metrics:\n  gate:\n    accuracy: &higher {direction: higher, max_drop: 0.01}\n"
+        "    f1:\n      <<: *higher\n      max_drop: 0.05\n"
+    )
+    materialize(tmp_path, {"mlgate.yml": merged})
+    done = run_cli("config", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "gate f1: higher is better, worsening ≤ 0.05" in done.stdout, done.stdout
+    assert "gate accuracy: higher is better, worsening ≤ 0.01" in done.stdout, done.stdout
+    (tmp_path / "mlgate.yml").write_text(merged + "      max_drop: 0.02\n", encoding="utf-8")
+    again = run_cli("config", cwd=tmp_path)
+    assert again.returncode == 2 and "mlgate.yml:7: metrics.gate.f1.max_drop: duplicate key" in again.stderr, again

@@ -8,6 +8,7 @@ can be broken. The base workspace below is valid: only the case's files differ.
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -66,7 +67,9 @@ PARQUET = parquet_bytes()
 DATA_CASES = [
     data("test-truncated-row", "data/test.csv", CSV + "1.5,", "test.csv"),
     data("test-extra-field", "data/test.csv", CSV + "1.5,2,a,0,surprise\n", "test.csv"),
-    data("test-utf16", "data/test.csv", CSV.encode("utf-16"), "test.csv"),
+    data("test-utf16", "data/test.csv", CSV.encode("utf-16"), ("test.csv", "UTF-16", "wrong encoding")),
+    data("test-utf16-without-bom", "data/test.csv", CSV.encode("utf-16-le"), ("test.csv", "UTF-16")),
+    data("test-gzip-named-csv", "data/test.csv", gzip.compress(CSV.encode()), ("test.csv", "gzip-compressed")),
     data("test-binary-garbage", "data/test.csv", bytes(range(256)) * 64, "test.csv"),
     data("test-unclosed-quote", "data/test.csv", CSV + '1.5,2,"a,0\n' + ROWS, "test.csv"),
     data("test-empty", "data/test.csv", "", "test.csv"),

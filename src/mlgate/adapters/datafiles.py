@@ -8,13 +8,14 @@ UTF-8 check streams the file in fixed-size blocks, and only runs when Arrow has 
 from __future__ import annotations
 
 import codecs
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlgate.errors import InputError
-from mlgate.inputfile import check_regular
+from mlgate.inputfile import check_regular, not_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -68,7 +69,7 @@ def _first_bad_utf8_offset(path: Path) -> int | None:
     return None
 
 
-def _not_utf8(path: Path) -> InputError:
+def not_utf8(path: Path) -> InputError:
     offset = _first_bad_utf8_offset(path)
     where = f" (bad byte at offset {offset})" if offset is not None else ""
     return InputError(f"is not UTF-8 text{where}; save it as UTF-8", file=path)
@@ -79,14 +80,23 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
 
 
+def _arrow_file(path: Path) -> pa.NativeFile:
+    """`path` opened for Arrow by its bytes: Arrow encodes a str path as strict UTF-8, so a file name that is
+    not UTF-8 (Python holds its bytes as surrogates) would fail inside Arrow."""
+    import pyarrow as pa
+
+    return pa.OSFile(os.fsencode(path))
+
+
 def _arrow_csv(path: Path, *, streaming: bool) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if not streaming:
-        return pacsv.read_csv(path)
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
-    return pa.Table.from_batches(list(reader), schema=reader.schema)
+    with _arrow_file(path) as source:
+        if not streaming:
+            return pacsv.read_csv(source)
+        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
+        return pa.Table.from_batches(list(reader), schema=reader.schema)
 
 
 def _read_csv(path: Path) -> pa.Table:
@@ -99,23 +109,27 @@ def _read_csv(path: Path) -> pa.Table:
 
     if path.stat().st_size == 0:
         raise InputError("is empty", file=path)
+    with path.open("rb") as handle:
+        problem = not_text(handle.read(4096))
+    if problem is not None:
+        raise InputError(f"{problem}, not CSV text", file=path)
     for streaming in (True, False):
         try:
             table = _arrow_csv(path, streaming=streaming)
             break
         except UnicodeDecodeError:  # raised while decoding the header row
-            raise _not_utf8(path) from None
+            raise not_utf8(path) from None
         except pa.ArrowInvalid as exc:
             message = str(exc)
             if "Empty CSV file" in message:
                 raise InputError("is empty", file=path) from None
             if "UTF8" in message or "UTF-8" in message:
-                raise _not_utf8(path) from None
+                raise not_utf8(path) from None
             if not (streaming and "conversion error" in message):
                 raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=path) from None
     # Arrow keeps undecodable text as binary rather than failing; a CSV has no binary columns otherwise.
     if any(pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type) for field in table.schema):
-        raise _not_utf8(path)
+        raise not_utf8(path)
     return table
 
 
@@ -126,7 +140,8 @@ def _read_parquet(path: Path) -> pa.Table:
     if path.stat().st_size == 0:
         raise InputError("is empty", file=path)
     try:
-        return pq.read_table(path)
+        with _arrow_file(path) as source:
+            return pq.read_table(source)
     except (pa.ArrowInvalid, OSError) as exc:
         if "magic bytes" in str(exc) or "footer" in str(exc) or "Parquet" in str(exc):
             raise InputError("is not a Parquet file (its suffix says Parquet, its bytes do not)", file=path) from None
@@ -134,7 +149,13 @@ def _read_parquet(path: Path) -> pa.Table:
 
 
 def _check_shape(path: Path, table: pa.Table) -> None:
-    names = table.column_names
+    check_header(path, table.column_names)
+    if table.num_rows == 0:
+        raise InputError("has a header but no data rows", file=path)
+
+
+def check_header(path: Path, names: list[str]) -> None:
+    """Column names a data file must have: present, distinct, and not one name hiding another delimiter."""
     duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise InputError(f"column '{duplicates[0]}' appears more than once in the header", file=path)
@@ -148,8 +169,6 @@ def _check_shape(path: Path, table: pa.Table) -> None:
                 )
     if "" in names:
         raise InputError(f"column {names.index('') + 1} has an empty name in the header", file=path)
-    if table.num_rows == 0:
-        raise InputError("has a header but no data rows", file=path)
 
 
 def read_data_file(path: Path) -> DataFile:

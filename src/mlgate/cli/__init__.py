@@ -7,6 +7,7 @@ in pandas, DVC, deepchecks or PyGithub.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ import click
 
 from mlgate import __version__
 from mlgate.cli.context import Settings
-from mlgate.errors import EXIT_USAGE, MlgateError
+from mlgate.errors import EXIT_USAGE, InputError, MlgateError
 
 # name -> ("module:attribute", one-line help); a command is listed here only once it works. The help line
 # lives here, not in the module, so `mlgate --help` imports nothing.
@@ -118,6 +119,20 @@ def _unexpected(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
 
 
+def _environment_variable(exc: click.ClickException) -> str | None:
+    """The environment variable a refused option value came from (MLGATE_COMPARE_RESAMPLES=lots), else None:
+    click's usage text would point at a flag the user never typed."""
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    if not isinstance(exc, click.BadParameter) or ctx is None or not isinstance(param, click.Option) or not param.name:
+        return None
+    if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT:
+        return None
+    named = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+    if ctx.auto_envvar_prefix is not None:
+        named.append(f"{ctx.auto_envvar_prefix}_{param.name.upper()}")
+    return next((name for name in named if os.environ.get(name)), None)
+
+
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM (a cancelled job, a timeout) unwinds like Ctrl-C, so atomic writes remove their temp files."""
     raise SystemExit(128 + signum)
@@ -128,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY", "1")
     if argv is None:  # the process's own entry point (console script, python -m), not a caller running us in-process
         signal.signal(signal.SIGTERM, _terminated)
+        # A file name that is not UTF-8 reaches us as surrogates; printed, it is escaped instead of an error.
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors="backslashreplace")
     try:
         code = cli.main(args=argv, prog_name="mlgate", standalone_mode=False, auto_envvar_prefix="MLGATE")
     except MlgateError as exc:
@@ -139,7 +158,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("mlgate: aborted", err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        exc.show()
+        variable = _environment_variable(exc)
+        if variable is None:
+            exc.show()
+        else:
+            option = "/".join(exc.param.opts)  # type: ignore[attr-defined]  # a BadParameter of an Option
+            _report_error(InputError(f"environment variable {variable} (for {option}): {exc.message}"))
         sys.exit(EXIT_USAGE)
     except Exception as exc:  # the contract: one sentence, no traceback unless --debug
         if _debug:

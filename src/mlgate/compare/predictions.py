@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlgate.compare.stats import Predictions, align, take_rows
+from mlgate.inputfile import not_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +36,9 @@ def _read_table(data: bytes, path: str) -> Any:
     import pyarrow as pa
 
     suffix = posixpath.splitext(path)[1].lower()
+    problem = None if suffix == ".parquet" else not_text(data[:4096])
+    if problem is not None:
+        raise PredictionsError(f"{path}: {problem}, not CSV text")
     try:
         if suffix == ".parquet":
             import pyarrow.parquet as pq

@@ -64,6 +64,44 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
     constructor = yaml.SafeLoader("")
     built = 0
 
+    def merged(node: yaml.Node, path: KeyPath) -> dict[str, Any]:
+        """The keys a `<<:` merge key brings in: a mapping, or a list of them where the first one that has a
+        key gives it (YAML's merge-key rule)."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not all(isinstance(item, yaml.MappingNode) for item in sources):
+            raise InputError(
+                f"{format_path(path)}: '<<' (a YAML merge key) must be a mapping or a list of mappings",
+                file=source,
+                line=node.start_mark.line + 1,
+            )
+        result: dict[str, Any] = {}
+        for mapping in reversed(sources):
+            result.update(build_mapping(mapping, path))
+        return result
+
+    def build_mapping(node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        """A mapping; a key its own entries repeat is a duplicate, but one of them overriding a key that a merge
+        key (`<<: *anchor`) brought in is what the merge is for."""
+        result: dict[str, Any] = {}
+        own: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                result |= {key: value for key, value in merged(value_node, path).items() if key not in own}
+                continue
+            key = constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise InputError(
+                    f"{format_path(path)}: key {key!r} must be a string", file=source, line=key_node.start_mark.line + 1
+                )
+            if key in own:
+                raise InputError(
+                    f"{format_path((*path, key))}: duplicate key", file=source, line=key_node.start_mark.line + 1
+                )
+            own.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = build(value_node, (*path, key))
+        return result
+
     def build(node: yaml.Node, path: KeyPath) -> Any:
         nonlocal built
         built += 1
@@ -74,25 +112,7 @@ def parse_yaml(text: str, source: Path) -> YamlDocument:
                 line=node.start_mark.line + 1,
             )
         if isinstance(node, yaml.MappingNode):
-            constructor.flatten_mapping(node)
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = constructor.construct_object(key_node, deep=True)
-                if not isinstance(key, str):
-                    raise InputError(
-                        f"{format_path(path)}: key {key!r} must be a string",
-                        file=source,
-                        line=key_node.start_mark.line + 1,
-                    )
-                if key in result:
-                    raise InputError(
-                        f"{format_path((*path, key))}: duplicate key",
-                        file=source,
-                        line=key_node.start_mark.line + 1,
-                    )
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                result[key] = build(value_node, (*path, key))
-            return result
+            return build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
