@@ -163,6 +163,15 @@ def _check_shape(path: Path, table: pa.Table) -> None:
                 )
     if "" in names:
         raise InputError(f"column {names.index('') + 1} has an empty name in the header", file=path)
+    import pyarrow as pa
+
+    nested = next((field for field in table.schema if pa.types.is_nested(field.type)), None)
+    if nested is not None:  # a Parquet list or struct column: no check means anything on it
+        raise InputError(
+            f"column '{nested.name}' holds nested values ({nested.type}); mlgate checks flat columns only "
+            "(numbers, text, booleans, dates)",
+            file=path,
+        )
     if table.num_rows == 0:
         raise InputError("has a header but no data rows", file=path)
 
