@@ -28,8 +28,10 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The tests start hundreds of mlgate and dvc processes: with PYTHONDONTWRITEBYTECODE set (some CI images set
+# it), each would compile mlgate's editable source again.
 pytest: install
-	$(PY) -m pytest -n 2 -q
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 -q
 
 test: lint pytest
 

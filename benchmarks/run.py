@@ -35,6 +35,7 @@ BENCHMARKS = (
     "plots",
     "monitor",
     "setup_install",
+    "streaming",
 )
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
 DEFAULT_CACHE = BENCH_DIR / ".cache"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from benchmarks.harness import (
     REPO_ROOT,
+    BenchError,
     Case,
     Context,
     Measurement,
@@ -181,6 +182,8 @@ def run(ctx: Context) -> Section:
     saving = dataclasses.replace(mlgate_runner.mlgate("all"), after=keep(mlgate_runner.home / "venv", cached_venv))
     cold = interleave({"mlgate": saving, "pip": pip_runner.pip("$SRC[all]")}, repeats=COLD_REPEATS, warmup=0)
     warm = interleave({"mlgate": mlgate_runner.mlgate_from_cache("all", cached_venv)}, repeats=REPEATS, warmup=0)
+    if any("is up to date" not in run.stdout for run in warm["mlgate"]):  # a reinstall is no cache hit
+        raise BenchError("the restored venv was not taken as ready: did the sources change during the run?")
     slim = interleave(
         {"mlgate": mlgate_runner.mlgate("report"), "pip": pip_runner.pip("$SRC")}, repeats=REPEATS, warmup=0
     )

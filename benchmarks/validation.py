@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.harness import (
     NO_TARGET,
@@ -44,9 +44,12 @@ from benchmarks.harness import (
 )
 from benchmarks.profiles import profile
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 NAME = "validation"
 TITLE = "Validation: `mlgate validate` vs deepchecks `data_integrity` + `train_test_validation`"
-GENERATOR_VERSION = 1  # bump when the generated data changes, so cached files are rebuilt
+GENERATOR_VERSION = 2  # bump when the generated data changes, so cached files are rebuilt
 SIZES = (100_000, 1_000_000, 5_000_000)
 SMOKE_SIZES = (1_000, 2_000)
 LABEL = "label"
@@ -60,6 +63,7 @@ CATEGORIES = {
 }
 FLOATS = 9
 INTEGERS = 3
+GENERATE_CHUNK = 1 << 20  # rows per row group (pyarrow's default) and per seeded draw
 MAX_SECONDS_1M = 15.0
 MAX_SCALING = 5.5
 MAX_RSS_FACTOR = 3.0
@@ -72,41 +76,51 @@ DEEPCHECKS_TIMEOUT_S = 900
 
 
 def generate(rows: int, out: Path) -> None:
-    """train.parquet and its drifted copy test.parquet, `rows` rows each, 20 columns, seeded."""
-    import numpy as np
-    import pyarrow as pa
+    """train.parquet and its drifted copy test.parquet, `rows` rows each, 20 columns, seeded; written in row
+    groups of GENERATE_CHUNK rows (each its own seeded draw), so 100M rows never need more than one chunk in memory."""
     import pyarrow.parquet as pq
-
-    def table(seed: int, drifted: bool) -> pa.Table:
-        rng = np.random.default_rng(seed)
-        columns: dict[str, pa.Array] = {}
-        shift, scale = (0.5, 1.5) if drifted else (0.0, 1.0)
-        for i in range(FLOATS):
-            values = rng.normal(loc=shift if i < 3 else 0.0, scale=scale if i in (1, 4) else 1.0, size=rows)
-            null_share = (0.08 if drifted else 0.02) if i == 2 else (0.01 if i % 3 == 0 else 0.0)
-            mask = rng.random(rows) < null_share if null_share else None
-            columns[f"num_{i}"] = pa.array(values, mask=mask)
-        for i in range(INTEGERS):
-            low, high = (18, 90) if i == 0 else (0, 1000 * (i + 1))
-            values = rng.integers(low + (5 if drifted and i == 0 else 0), high, size=rows)
-            columns[f"int_{i}"] = pa.array(values)
-        for position, (name, values) in enumerate(CATEGORIES.items()):
-            weights = np.linspace(1.0, 2.0, len(values))
-            if drifted and position == 0:
-                weights = weights[::-1] ** 3  # the most common region becomes the rarest
-            codes = rng.choice(len(values), size=rows, p=weights / weights.sum()).astype(np.int32)
-            mask = rng.random(rows) < 0.03 if position == 1 else None
-            encoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), pa.array(values))
-            columns[name] = encoded.dictionary_decode()
-        columns["is_active"] = pa.array(rng.random(rows) < 0.7)
-        logits = columns["num_0"].to_numpy(zero_copy_only=False) - 0.02 * (columns["int_0"].to_numpy() - 50)
-        columns[LABEL] = pa.array((np.nan_to_num(logits) + rng.normal(size=rows) > 0).astype(np.int64))
-        return pa.table(columns)
 
     out.mkdir(parents=True, exist_ok=True)
     for name, seed, drifted in (("train", 1, False), ("test", 2, True)):
-        pq.write_table(table(seed, drifted), out / f"{name}.parquet.tmp")
-        (out / f"{name}.parquet.tmp").rename(out / f"{name}.parquet")
+        partial = out / f"{name}.parquet.tmp"
+        writer = None
+        for chunk, start in enumerate(range(0, rows, GENERATE_CHUNK)):
+            table = _table(min(GENERATE_CHUNK, rows - start), [seed, chunk] if chunk else seed, drifted)
+            writer = writer or pq.ParquetWriter(partial, table.schema)
+            writer.write_table(table, row_group_size=GENERATE_CHUNK)
+        if writer is not None:
+            writer.close()
+        partial.rename(out / f"{name}.parquet")
+
+
+def _table(rows: int, seed: int | list[int], drifted: bool) -> pa.Table:
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    columns: dict[str, pa.Array] = {}
+    shift, scale = (0.5, 1.5) if drifted else (0.0, 1.0)
+    for i in range(FLOATS):
+        values = rng.normal(loc=shift if i < 3 else 0.0, scale=scale if i in (1, 4) else 1.0, size=rows)
+        null_share = (0.08 if drifted else 0.02) if i == 2 else (0.01 if i % 3 == 0 else 0.0)
+        mask = rng.random(rows) < null_share if null_share else None
+        columns[f"num_{i}"] = pa.array(values, mask=mask)
+    for i in range(INTEGERS):
+        low, high = (18, 90) if i == 0 else (0, 1000 * (i + 1))
+        values = rng.integers(low + (5 if drifted and i == 0 else 0), high, size=rows)
+        columns[f"int_{i}"] = pa.array(values)
+    for position, (name, values) in enumerate(CATEGORIES.items()):
+        weights = np.linspace(1.0, 2.0, len(values))
+        if drifted and position == 0:
+            weights = weights[::-1] ** 3  # the most common region becomes the rarest
+        codes = rng.choice(len(values), size=rows, p=weights / weights.sum()).astype(np.int32)
+        mask = rng.random(rows) < 0.03 if position == 1 else None
+        encoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), pa.array(values))
+        columns[name] = encoded.dictionary_decode()
+    columns["is_active"] = pa.array(rng.random(rows) < 0.7)
+    logits = columns["num_0"].to_numpy(zero_copy_only=False) - 0.02 * (columns["int_0"].to_numpy() - 50)
+    columns[LABEL] = pa.array((np.nan_to_num(logits) + rng.normal(size=rows) > 0).astype(np.int64))
+    return pa.table(columns)
 
 
 def dataset(ctx: Context, rows: int) -> Path:

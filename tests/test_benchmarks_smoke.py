@@ -27,6 +27,7 @@ SECTIONS = (
     "plots",
     "monitor",
     "setup_install",
+    "streaming",
 )
 
 

@@ -82,6 +82,9 @@ def test_bad_input_is_refused_and_the_history_stays(monitored: Workspace) -> Non
     yml.write_text(text.replace("latency_ms: latency", "latency_ms: response_time"))
     err = _refused(monitored, 3)
     assert "monitor.columns.latency_ms: column 'response_time' is not in the production log production" in err
+    yml.write_text(text.replace("latency_ms: latency", "latency: latency"))
+    err = _refused(monitored, 3)
+    assert "mlgate.yml:12: monitor.columns.latency: unknown key 'latency' (allowed: error, features, label," in err
     yml.write_text(text)
 
     swap = (
@@ -106,3 +109,17 @@ def test_a_rewritten_history_branch_is_refused(monitored: Workspace, tmp_path: P
     git(clone, "push", "--quiet", "origin", "mlgate/monitoring")
     err = _refused(monitored, 3)
     assert "history.jsonl on branch mlgate/monitoring of origin line 1 (window 2026-01-01) does not match" in err
+
+
+def test_a_history_cut_short_is_refused_by_the_tracking_issue(monitored: Workspace, tmp_path: Path) -> None:
+    """Dropping the last records keeps every remaining chain hash valid; the issue still names the last one."""
+    assert monitor(monitored, 3, "--driver", "local").code == 0
+    clone = tmp_path / "cut"
+    git(tmp_path, "clone", "--quiet", "--branch", "mlgate/monitoring", str(monitored.origin), str(clone))
+    history = clone / "history.jsonl"
+    history.write_text("".join(history.read_text().splitlines(keepends=True)[:2]))
+    git(clone, "commit", "--quiet", "-am", "the last day never happened")
+    git(clone, "push", "--quiet", "origin", "mlgate/monitoring")
+    err = _refused(monitored, 4)
+    assert "branch mlgate/monitoring of origin holds 2 record(s), but the tracking issue #1 was written from 3" in err
+    assert "close the issue to start over" in err

@@ -64,9 +64,9 @@ def validation_result(*, verdict: str = "warn", failed: int = 2, label: str | No
     return StepResult(
         step="validation",
         verdict=verdict,
-        summary=f"{verdict}: warnings: nulls, pii (455 train rows, 114 test rows, 31 columns)"
+        summary="nulls, pii (455 train rows, 114 test rows, 31 columns)"
         if failed
-        else "pass: all checks passed (455 train rows, 114 test rows, 31 columns)",
+        else "all checks passed (455 train rows, 114 test rows, 31 columns)",
         commits={"head": HEAD_SHA},
         evidence={
             "label": "target",

@@ -69,7 +69,7 @@ def _first_bad_utf8_offset(path: Path) -> int | None:
     return None
 
 
-def _not_utf8(path: Path) -> InputError:
+def not_utf8(path: Path) -> InputError:
     offset = _first_bad_utf8_offset(path)
     where = f" (bad byte at offset {offset})" if offset is not None else ""
     return InputError(f"is not UTF-8 text{where}; save it as UTF-8", file=path)
@@ -118,18 +118,18 @@ def _read_csv(path: Path) -> pa.Table:
             table = _arrow_csv(path, streaming=streaming)
             break
         except UnicodeDecodeError:  # raised while decoding the header row
-            raise _not_utf8(path) from None
+            raise not_utf8(path) from None
         except pa.ArrowInvalid as exc:
             message = str(exc)
             if "Empty CSV file" in message:
                 raise InputError("is empty", file=path) from None
             if "UTF8" in message or "UTF-8" in message:
-                raise _not_utf8(path) from None
+                raise not_utf8(path) from None
             if not (streaming and "conversion error" in message):
                 raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=path) from None
     # Arrow keeps undecodable text as binary rather than failing; a CSV has no binary columns otherwise.
     if any(pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type) for field in table.schema):
-        raise _not_utf8(path)
+        raise not_utf8(path)
     return table
 
 
@@ -149,7 +149,27 @@ def _read_parquet(path: Path) -> pa.Table:
 
 
 def _check_shape(path: Path, table: pa.Table) -> None:
-    names = table.column_names
+    check_header(path, table.column_names)
+    check_flat(path, table.schema)
+    if table.num_rows == 0:
+        raise InputError("has a header but no data rows", file=path)
+
+
+def check_flat(path: Path, schema: pa.Schema) -> None:
+    """Every column scalar: a Parquet list, struct or map column has no meaning for any check."""
+    import pyarrow as pa
+
+    nested = next((field for field in schema if pa.types.is_nested(field.type)), None)
+    if nested is not None:
+        raise InputError(
+            f"column '{nested.name}' holds nested values ({nested.type}); mlgate checks flat columns only "
+            "(numbers, text, booleans, dates)",
+            file=path,
+        )
+
+
+def check_header(path: Path, names: list[str]) -> None:
+    """Column names a data file must have: present, distinct, and not one name hiding another delimiter."""
     duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise InputError(f"column '{duplicates[0]}' appears more than once in the header", file=path)
@@ -163,17 +183,6 @@ def _check_shape(path: Path, table: pa.Table) -> None:
                 )
     if "" in names:
         raise InputError(f"column {names.index('') + 1} has an empty name in the header", file=path)
-    import pyarrow as pa
-
-    nested = next((field for field in table.schema if pa.types.is_nested(field.type)), None)
-    if nested is not None:  # a Parquet list or struct column: no check means anything on it
-        raise InputError(
-            f"column '{nested.name}' holds nested values ({nested.type}); mlgate checks flat columns only "
-            "(numbers, text, booleans, dates)",
-            file=path,
-        )
-    if table.num_rows == 0:
-        raise InputError("has a header but no data rows", file=path)
 
 
 def read_data_file(path: Path) -> DataFile:

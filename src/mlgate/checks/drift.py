@@ -49,7 +49,7 @@ PSI_SIGNIFICANT = 0.2
 DRIFT_RULE = ("config", "data", "checks", "drift")
 _PSI_BINS = 10
 _PSI_FLOOR = 1e-4  # empty bins would make the log infinite
-_MIN_NORM = 1e-3  # a constant reference column still gets a finite normed distance
+MIN_NORM = 1e-3  # a constant reference column still gets a finite normed distance
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.dot(gap, np.diff(merged[order])))
 
 
-def _numeric_statistic(method: str, reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
+def numeric_statistic(method: str, reference: np.ndarray, current: np.ndarray) -> tuple[float, float | None]:
     """Statistic and p-value (None for distances) of two sorted numeric samples."""
     import numpy as np
     from scipy import stats
@@ -173,7 +173,7 @@ def _numeric_statistic(method: str, reference: np.ndarray, current: np.ndarray) 
         result = stats.ks_2samp(reference, current)
         return float(result.statistic), float(result.pvalue)
     if method == "wasserstein":
-        return _wasserstein_sorted(reference, current) / max(float(np.std(reference)), _MIN_NORM), None
+        return _wasserstein_sorted(reference, current) / max(float(np.std(reference)), MIN_NORM), None
     return psi_or_jensenshannon(method, *_decile_counts(reference, current)), None
 
 
@@ -198,7 +198,14 @@ def categorical_statistic(method: str, reference: np.ndarray, current: np.ndarra
 def _categorical_drift(
     reference: pa.ChunkedArray, current: pa.ChunkedArray, method: str
 ) -> tuple[str, str, float, float | None] | None:
-    ref_counts, cur_counts = _aligned(_counts(reference), _counts(current))
+    return categorical_drift_from_counts(_counts(reference), _counts(current), method)
+
+
+def categorical_drift_from_counts(
+    reference: dict[Any, int], current: dict[Any, int], method: str
+) -> tuple[str, str, float, float | None] | None:
+    """(method, note, statistic, p-value) of two columns' category counts, None when either has none."""
+    ref_counts, cur_counts = _aligned(reference, current)
     if not ref_counts.sum() or not cur_counts.sum():
         return None
     chosen, note = choose_method(method, "categorical", int(ref_counts.sum()), len(ref_counts))
@@ -222,15 +229,20 @@ def column_drift(
             kind, outcome = "categorical", _categorical_drift(reference, current, method)
         else:
             kind, (chosen, note) = "numeric", choose_method(method, "numeric", ref_values.size, 0)
-            outcome = (chosen, note, *_numeric_statistic(chosen, ref_values, cur_values))
+            outcome = (chosen, note, *numeric_statistic(chosen, ref_values, cur_values))
     elif ref_kind == "boolean" or (ref_kind == "string" and pc.count_distinct(reference).as_py() <= MAX_CATEGORIES):
         if cur_kind not in (ref_kind, "null"):
             return None
         kind, outcome = "categorical", _categorical_drift(reference, current, method)
     else:
         return None
-    if outcome is None:
-        return None
+    return None if outcome is None else column_result(name, kind, outcome, threshold)
+
+
+def column_result(
+    name: str, kind: str, outcome: tuple[str, str, float, float | None], threshold: float | None
+) -> ColumnDrift:
+    """The verdict on one column from its (method, note, statistic, p-value)."""
     chosen, note, statistic, p_value = outcome
     level = DEFAULT_THRESHOLDS[chosen] if threshold is None else threshold
     drifted = p_value < level if p_value is not None else statistic >= level

@@ -154,17 +154,26 @@ def mask_values(values: Sequence[str]) -> list[str]:
     return shown
 
 
-def scan_column(name: str, column: pa.ChunkedArray) -> list[PiiHit]:
-    import numpy as np
+def scannable(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
+    """The column as text when the scan applies to it (text, or integers large enough to be card numbers)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     kind = kind_of(column.type)
     if kind == "integer" and (pc.max(column).as_py() or 0) >= _CARD_MIN_VALUE:
-        column = column.cast(pa.string())
-    elif kind != "string":
-        return []
-    distinct, counts = value_counts(column)
+        return column.cast(pa.string())
+    return column if kind == "string" else None
+
+
+def scan_column(name: str, column: pa.ChunkedArray) -> list[PiiHit]:
+    text = scannable(column)
+    return [] if text is None else scan_distinct(name, *value_counts(text))
+
+
+def scan_distinct(name: str, distinct: pa.Array, counts: np.ndarray) -> list[PiiHit]:
+    """The hits among a column's distinct text values, each weighted by how many rows hold it."""
+    import numpy as np
+
     if not len(distinct):
         return []
     hits = []
@@ -178,6 +187,10 @@ def scan_column(name: str, column: pa.ChunkedArray) -> list[PiiHit]:
 
 def pii_findings(table: pa.Table, *, dataset: str, allow_columns: Sequence[str]) -> list[Finding]:
     hits = [hit for name in table.column_names for hit in scan_column(name, table.column(name))]
+    return pii_findings_from_hits(hits, dataset=dataset, allow_columns=allow_columns)
+
+
+def pii_findings_from_hits(hits: Sequence[PiiHit], *, dataset: str, allow_columns: Sequence[str]) -> list[Finding]:
     findings = []
     for hit in hits:
         allowed = hit.column in allow_columns

@@ -7,8 +7,9 @@ comparison is a hash-table lookup — linear in rows, no per-row Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mlgate.checks import Finding
 from mlgate.checks.columns import kind_of, value_counts
@@ -40,8 +41,15 @@ def missing_counts(column: pa.ChunkedArray) -> int:
 
 
 def null_findings(table: pa.Table, *, dataset: str, max_fraction: float) -> list[Finding]:
-    rows = table.num_rows
-    fractions = {name: missing_counts(table.column(name)) / rows for name in table.column_names}
+    missing = {name: missing_counts(table.column(name)) for name in table.column_names}
+    return null_findings_from_counts(missing, table.num_rows, dataset=dataset, max_fraction=max_fraction)
+
+
+def null_findings_from_counts(
+    missing: Mapping[str, int], rows: int, *, dataset: str, max_fraction: float
+) -> list[Finding]:
+    """The null check from each column's count of missing values (nulls plus NaNs) out of `rows`."""
+    fractions = {name: count / rows for name, count in missing.items()}
     over = {name: fraction for name, fraction in fractions.items() if fraction > max_fraction}
     findings = [
         Finding(
@@ -107,18 +115,16 @@ def constant_findings(table: pa.Table, *, dataset: str) -> list[Finding]:
             continue  # all missing: the null check reports it
         bounds = pc.min_max(column)
         if bounds["min"] == bounds["max"]:
-            value = bounds["min"].as_py()
-            shown = repr(mask_values([value])[0]) if isinstance(value, str) else repr(value)
-            findings.append(
-                Finding(
-                    "constant",
-                    "warn",
-                    f"column '{name}' has a single value ({shown}) and carries no information",
-                    dataset,
-                    name,
-                )
-            )
+            findings.append(constant_finding(name, bounds["min"].as_py(), dataset=dataset))
     return findings
+
+
+def constant_finding(name: str, value: object, *, dataset: str) -> Finding:
+    """The warning for a column whose every present value is `value`."""
+    shown = repr(mask_values([value])[0]) if isinstance(value, str) else repr(value)
+    return Finding(
+        "constant", "warn", f"column '{name}' has a single value ({shown}) and carries no information", dataset, name
+    )
 
 
 def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
@@ -129,15 +135,7 @@ def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
 
     kind = kind_of(column.type)
     if kind == "datetime":
-        # Dates and times are integers underneath; hashing those keeps precision a float would round away.
-        # One unit first, so a CSV's timestamp[s] and a Parquet file's timestamp[ns] of one instant hash alike.
-        if pa.types.is_timestamp(column.type):
-            column = column.cast(pa.timestamp("us", tz=column.type.tz))
-        elif pa.types.is_date64(column.type):
-            column = column.cast(pa.date32())
-        storage = pa.int64() if column.type.bit_width == 64 else pa.int32()
-        ticks = pa.chunked_array([chunk.view(storage) for chunk in column.chunks], type=storage)
-        hashes = hash_array(ticks.cast(pa.int64()).fill_null(0).to_numpy())
+        hashes = hash_array(temporal_ticks(column))
     elif kind in ("integer", "number", "boolean"):
         # One numeric representation for all, so 1 (int) in train and 1.0 (float) in test hash alike.
         hashes = hash_array(column.cast(pa.float64()).fill_null(0).to_numpy())
@@ -149,6 +147,21 @@ def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
     if column.null_count:
         hashes = np.where(column.is_null().to_numpy(zero_copy_only=False), np.uint64(_NULL_HASH), hashes)
     return hashes
+
+
+def temporal_ticks(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Dates and times as the int64 integers underneath (nulls 0): hashing those keeps precision a float would
+    round away. One unit first, so a CSV's timestamp[s] and a Parquet file's timestamp[ns] of one instant agree."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us", tz=column.type.tz))
+    elif pa.types.is_date64(column.type):
+        column = column.cast(pa.date32())
+    storage = pa.int64() if column.type.bit_width == 64 else pa.int32()
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    ticks = pa.chunked_array([chunk.view(storage) for chunk in chunks], type=storage)
+    return ticks.cast(pa.int64()).fill_null(0).to_numpy()
 
 
 def row_hashes(table: pa.Table, columns: Sequence[str], start: np.ndarray | None = None) -> np.ndarray:
@@ -168,17 +181,25 @@ def row_hashes(table: pa.Table, columns: Sequence[str], start: np.ndarray | None
 def duplicate_findings(hashes: np.ndarray, *, dataset: str) -> list[Finding]:
     import pandas as pd
 
-    duplicates = int(len(hashes) - pd.unique(hashes).size)
+    return duplicate_findings_from_count(int(len(hashes) - pd.unique(hashes).size), len(hashes), dataset=dataset)
+
+
+def duplicate_findings_from_count(
+    duplicates: int, rows: int, *, dataset: str, estimate: Mapping[str, Any] | None = None
+) -> list[Finding]:
+    """`estimate` (how a sampled count was made, and its error) is added to the numbers and the message."""
+    how = {} if estimate is None else {"estimate": dict(estimate)}
+    said = "" if estimate is None else f" ({estimate['statement']})"
     if not duplicates:
-        return [Finding("duplicates", "pass", "no duplicate rows", dataset, numbers={"duplicates": 0})]
-    share = duplicates / len(hashes)
+        return [Finding("duplicates", "pass", f"no duplicate rows{said}", dataset, numbers={"duplicates": 0, **how})]
+    share = duplicates / rows
     return [
         Finding(
             "duplicates",
             "warn",
-            f"{duplicates} rows ({share:.1%}) repeat an earlier row exactly",
+            f"{duplicates} rows ({share:.1%}) repeat an earlier row exactly{said}",
             dataset,
-            numbers={"duplicates": duplicates, "share": share},
+            numbers={"duplicates": duplicates, "share": share, **how},
         )
     ]
 
@@ -187,15 +208,23 @@ def leakage_findings(train_hashes: np.ndarray, test_hashes: np.ndarray, *, colum
     import pandas as pd
 
     leaked = int(pd.Series(test_hashes).isin(pd.Series(train_hashes)).sum())
-    share = leaked / len(test_hashes)
+    return leakage_findings_from_count(leaked, len(test_hashes), columns=columns)
+
+
+def leakage_findings_from_count(
+    leaked: int, test_rows: int, *, columns: int, estimate: Mapping[str, Any] | None = None
+) -> list[Finding]:
+    share = leaked / test_rows
     numbers = {"leaked_rows": leaked, "share": share, "columns_compared": columns}
+    numbers |= {} if estimate is None else {"estimate": dict(estimate)}
+    said = "" if estimate is None else f" ({estimate['statement']})"
     if not leaked:
-        return [Finding("leakage", "pass", "no test row also occurs in train", "test", numbers=numbers)]
+        return [Finding("leakage", "pass", f"no test row also occurs in train{said}", "test", numbers=numbers)]
     return [
         Finding(
             "leakage",
             "fail" if share > LEAKAGE_FAIL_SHARE else "warn",
-            f"{leaked} test rows ({share:.1%}) also occur in train with identical features",
+            f"{leaked} test rows ({share:.1%}) also occur in train with identical features{said}",
             "test",
             numbers=numbers,
         )
@@ -207,28 +236,49 @@ def _class_counts(label: pa.ChunkedArray) -> dict:
     return dict(zip(values.to_pylist(), counts.tolist(), strict=True))
 
 
+@dataclass(frozen=True)
+class LabelCounts:
+    """What the label check needs of one file's label column: missing rows and rows per class.
+
+    `classes` is None when the column has too many distinct values to count them all (then `distinct` says
+    about how many); it is a regression target then."""
+
+    missing: int
+    classes: dict | None
+    distinct: int
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray) -> LabelCounts:
+        classes = _class_counts(column)
+        return cls(column.null_count, classes, len(classes))
+
+
 def label_findings(label: str, train: pa.ChunkedArray, test: pa.ChunkedArray | None) -> list[Finding]:
+    return label_findings_from_counts(label, LabelCounts.of(train), LabelCounts.of(test) if test is not None else None)
+
+
+def label_findings_from_counts(label: str, train: LabelCounts, test: LabelCounts | None) -> list[Finding]:
     findings = []
-    for dataset, column in (("train", train), ("test", test)):
-        if column is not None and column.null_count:
+    for dataset, counts in (("train", train), ("test", test)):
+        if counts is not None and counts.missing:
             findings.append(
                 Finding(
                     "label",
                     "fail",
-                    f"label '{label}' is missing in {column.null_count} rows",
+                    f"label '{label}' is missing in {counts.missing} rows",
                     dataset,
                     label,
-                    {"missing": column.null_count},
+                    {"missing": counts.missing},
                 )
             )
-    train_classes = _class_counts(train)
-    if len(train_classes) > MAX_CLASSES:
+    train_classes = train.classes
+    if train_classes is None or len(train_classes) > MAX_CLASSES:
         if not findings:
             findings.append(
                 Finding(
                     "label",
                     "pass",
-                    f"label '{label}' is numeric ({len(train_classes)} distinct values): class checks do not apply",
+                    f"label '{label}' is numeric ({train.distinct} distinct values): class checks do not apply",
                     "train",
                     label,
                 )
@@ -259,8 +309,20 @@ def label_findings(label: str, train: pa.ChunkedArray, test: pa.ChunkedArray | N
                 {"minority_share": count / total, "min_share": MIN_CLASS_SHARE},
             )
         )
-    if test is not None:
-        unseen = {value: count for value, count in _class_counts(test).items() if value not in train_classes}
+    if test is not None and test.classes is None:
+        findings.append(
+            Finding(
+                "label",
+                "fail",
+                f"label '{label}' has about {test.distinct:,} distinct values in test, train has "
+                f"{len(train_classes)} classes",
+                "test",
+                label,
+                {"distinct": test.distinct},
+            )
+        )
+    elif test is not None:
+        unseen = {value: count for value, count in test.classes.items() if value not in train_classes}
         if unseen:
             findings.append(
                 Finding(

@@ -12,7 +12,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.checks import Finding
 from mlgate.checks.columns import MAX_CATEGORIES, NUMERIC_KINDS, kind_of, numeric_values, value_counts
@@ -72,28 +72,91 @@ def _inferred_range(low: float, high: float, integer: bool) -> tuple[float, floa
     return _round_out(lower, up=False), _round_out(upper, up=True)
 
 
-def infer_column(name: str, column: pa.ChunkedArray) -> ColumnRule:
-    import pyarrow.compute as pc
+class ColumnFacts(Protocol):
+    """What the schema check needs to know of one column: an in-memory column, or a streamed summary of one."""
 
-    kind = kind_of(column.type)
-    rule = ColumnRule(name=name, dtype=kind, nullable=column.null_count > 0)
+    @property
+    def kind(self) -> str: ...
+    @property
+    def nulls(self) -> int: ...
+    @property
+    def missing(self) -> int: ...  # nulls plus NaNs
+
+    def bounds(self) -> tuple[float, float] | None:
+        """Smallest and largest number (nulls and NaNs skipped), None when there is none."""
+
+    def distinct(self, limit: int) -> list | None:
+        """The distinct present values, None when there are more than `limit`."""
+
+    def outside(self, low: float, high: float) -> int:
+        """How many numbers lie outside [low, high]."""
+
+    def unlisted(self, allowed: set[str]) -> tuple[list[tuple[str, int]], bool]:
+        """Values not in `allowed` with their rows, and whether that list is complete."""
+
+
+class ArrowColumn:
+    """ColumnFacts of a column held in memory."""
+
+    def __init__(self, column: pa.ChunkedArray) -> None:
+        self.column = column
+        self.kind = kind_of(column.type)
+
+    @property
+    def nulls(self) -> int:
+        return self.column.null_count
+
+    @property
+    def missing(self) -> int:
+        return missing_counts(self.column)
+
+    def bounds(self) -> tuple[float, float] | None:
+        import pyarrow.compute as pc
+
+        bounds = pc.min_max(self.column)  # skips nulls and NaNs
+        return (bounds["min"].as_py(), bounds["max"].as_py()) if bounds["min"].is_valid else None
+
+    def distinct(self, limit: int) -> list | None:
+        values, _ = value_counts(self.column)
+        return values.to_pylist() if len(values) <= limit else None
+
+    def outside(self, low: float, high: float) -> int:
+        import numpy as np
+
+        values = numeric_values(self.column)
+        return int(np.count_nonzero((values < low) | (values > high)))
+
+    def unlisted(self, allowed: set[str]) -> tuple[list[tuple[str, int]], bool]:
+        values, counts = value_counts(self.column)
+        pairs = zip(values.to_pylist(), counts, strict=True)
+        return [(value, int(count)) for value, count in pairs if value not in allowed], True
+
+
+def infer_column(name: str, column: ColumnFacts) -> ColumnRule:
+    kind = column.kind
+    rule = ColumnRule(name=name, dtype=kind, nullable=column.nulls > 0)
     if kind in NUMERIC_KINDS:
-        bounds = pc.min_max(column)  # skips nulls and NaNs
-        if bounds["min"].is_valid:
-            low, high = _inferred_range(float(bounds["min"].as_py()), float(bounds["max"].as_py()), kind == "integer")
-            return ColumnRule(name, kind, missing_counts(column) > 0, low, high)
+        bounds = column.bounds()
+        if bounds is not None:
+            low, high = _inferred_range(float(bounds[0]), float(bounds[1]), kind == "integer")
+            return ColumnRule(name, kind, column.missing > 0, low, high)
     if kind == "string":
-        values, _ = value_counts(column)
-        categories = sorted(values.to_pylist())
+        values = column.distinct(MAX_CATEGORIES)
+        categories = sorted(values) if values is not None else []
         # A reviewed, committed schema file must not carry personal data: such a column gets no category list.
-        if len(values) <= MAX_CATEGORIES and mask_values(categories) == categories:
+        if values is not None and mask_values(categories) == categories:
             return ColumnRule(name, kind, rule.nullable, categories=tuple(categories))
     return rule
 
 
 def infer_schema(table: pa.Table, *, label: str | None) -> DataSchema:
-    columns = tuple(infer_column(name, table.column(name)) for name in table.column_names)
-    return DataSchema(columns=columns, label=label, min_rows=1)
+    return infer_schema_from({name: ArrowColumn(table.column(name)) for name in table.column_names}, label=label)
+
+
+def infer_schema_from(columns: Mapping[str, ColumnFacts], *, label: str | None) -> DataSchema:
+    return DataSchema(
+        columns=tuple(infer_column(name, facts) for name, facts in columns.items()), label=label, min_rows=1
+    )
 
 
 def schema_to_document(schema: DataSchema) -> dict[str, Any]:
@@ -164,12 +227,10 @@ def _shown(values: list[str]) -> str:
 
 
 def _column_findings(
-    rule: ColumnRule, column: pa.ChunkedArray, *, dataset: str, strict: bool, reference: str
+    rule: ColumnRule, column: ColumnFacts, *, dataset: str, strict: bool, reference: str
 ) -> list[Finding]:
-    import numpy as np
-
     where = ("schema", "columns", rule.name)
-    observed = kind_of(column.type)
+    observed = column.kind
     if not _compatible(rule.dtype, observed):
         return [
             Finding(
@@ -183,57 +244,56 @@ def _column_findings(
             )
         ]
     findings = []
-    if strict and not rule.nullable and column.null_count:
+    if strict and not rule.nullable and column.nulls:
         findings.append(
             Finding(
                 "schema",
                 "fail",
-                f"column '{rule.name}' has {column.null_count} missing values but is not nullable in {reference}",
+                f"column '{rule.name}' has {column.nulls} missing values but is not nullable in {reference}",
                 dataset,
                 rule.name,
-                {"nulls": column.null_count},
+                {"nulls": column.nulls},
                 (*where, "nullable"),
             )
         )
     if strict and observed in NUMERIC_KINDS and (rule.min is not None or rule.max is not None):
-        values = numeric_values(column)
         low = -math.inf if rule.min is None else rule.min
         high = math.inf if rule.max is None else rule.max
-        outside = int(np.count_nonzero((values < low) | (values > high)))
-        if outside:
+        outside = column.outside(low, high)
+        bounds = column.bounds()
+        if outside and bounds is not None:
+            observed_min, observed_max = float(bounds[0]), float(bounds[1])
             findings.append(
                 Finding(
                     "schema",
                     "fail",
                     f"column '{rule.name}' has {outside} value{'s' if outside > 1 else ''} "
                     f"outside [{rule.min}, {rule.max}] "
-                    f"(observed {values.min():g} to {values.max():g})",
+                    f"(observed {observed_min:g} to {observed_max:g})",
                     dataset,
                     rule.name,
                     {
                         "outside": outside,
                         "min": rule.min,
                         "max": rule.max,
-                        "observed_min": float(values.min()),
-                        "observed_max": float(values.max()),
+                        "observed_min": observed_min,
+                        "observed_max": observed_max,
                     },
-                    (*where, "min" if values.min() < low else "max"),
+                    (*where, "min" if observed_min < low else "max"),
                 )
             )
     if rule.categories is not None and observed == "string":
-        values, counts = value_counts(column)
-        allowed = set(rule.categories)
-        new = [
-            (value, int(count)) for value, count in zip(values.to_pylist(), counts, strict=True) if value not in allowed
-        ]
+        new, complete = column.unlisted(set(rule.categories))
         if new:
             new.sort(key=lambda item: -item[1])
+            many = f"{len(new)}" if complete else f"more than {len(new)}"
+            rows = f"{sum(c for _, c in new)}" if complete else f"at least {sum(c for _, c in new)}"
             findings.append(
                 Finding(
                     "schema",
                     "fail" if strict else "warn",
-                    f"column '{rule.name}' has {len(new)} new categor{'y' if len(new) == 1 else 'ies'} not in "
-                    f"{reference}: {_shown([value for value, _ in new])} ({sum(c for _, c in new)} rows)",
+                    f"column '{rule.name}' has {many} new categor{'y' if len(new) == 1 else 'ies'} not in "
+                    f"{reference}: {_shown([value for value, _ in new])} ({rows} rows)",
                     dataset,
                     rule.name,
                     {"new_categories": len(new), "rows": sum(c for _, c in new)},
@@ -243,12 +303,17 @@ def _column_findings(
     return findings
 
 
-def check_schema(
-    table: pa.Table, schema: DataSchema, *, dataset: str, strict: bool, reference: str = "the schema"
+def check_schema_from(
+    rows: int,
+    columns: Mapping[str, ColumnFacts],
+    schema: DataSchema,
+    *,
+    dataset: str,
+    strict: bool,
+    reference: str = "the schema",
 ) -> list[Finding]:
-    """Hold `table` against `schema`; `reference` names the schema's origin in messages."""
+    """Hold the columns (in memory or streamed) against `schema`; `reference` names its origin in messages."""
     findings = []
-    rows = table.num_rows
     if schema.min_rows is not None and rows < schema.min_rows:
         findings.append(
             Finding(
@@ -271,10 +336,10 @@ def check_schema(
                 rule=("schema", "rows", "max"),
             )
         )
-    present = set(table.column_names)
+    present = set(columns)
     expected = {rule.name for rule in schema.columns}
     missing = [rule for rule in schema.columns if rule.name not in present]
-    extra = {name: kind_of(table.column(name).type) for name in table.column_names if name not in expected}
+    extra = {name: facts.kind for name, facts in columns.items() if name not in expected}
     renamed = _renames(missing, extra)
     for rule in missing:
         hint = f"; '{renamed[rule.name]}' looks like it was renamed from it" if rule.name in renamed else ""
@@ -303,7 +368,5 @@ def check_schema(
             )
     for rule in schema.columns:
         if rule.name in present:
-            findings += _column_findings(
-                rule, table.column(rule.name), dataset=dataset, strict=strict, reference=reference
-            )
+            findings += _column_findings(rule, columns[rule.name], dataset=dataset, strict=strict, reference=reference)
     return findings

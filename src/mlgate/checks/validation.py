@@ -6,7 +6,7 @@ sample when a dataset has more than `sample_rows` rows (the same sample the deep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from mlgate.checks.quality import (
     row_hashes,
 )
 from mlgate.checks.sampling import Sample, stratified_sample
-from mlgate.checks.schema import DataSchema, check_schema, infer_schema
+from mlgate.checks.schema import ArrowColumn, ColumnFacts, DataSchema, check_schema_from, infer_schema_from
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,23 +51,33 @@ class BuiltinResult:
         return worst(finding.severity for finding in self.findings)
 
 
-def _schema_findings(train: pa.Table, test: pa.Table | None, label: str, schema: DataSchema | None) -> list[Finding]:
+def schema_findings(
+    train: tuple[int, Mapping[str, ColumnFacts]],
+    test: tuple[int, Mapping[str, ColumnFacts]] | None,
+    label: str,
+    schema: DataSchema | None,
+) -> list[Finding]:
+    """Each file's (rows, column facts) against the schema file, else test against the schema of train."""
     if schema is not None:
-        findings = check_schema(train, schema, dataset="train", strict=True)
+        findings = check_schema_from(*train, schema, dataset="train", strict=True)
         if test is not None:
-            findings += check_schema(test, schema, dataset="test", strict=True)
+            findings += check_schema_from(*test, schema, dataset="test", strict=True)
         return findings
     if test is None:
         return []
-    inferred = infer_schema(train, label=label)
-    return check_schema(test, inferred, dataset="test", strict=False, reference="the train data")
+    inferred = infer_schema_from(train[1], label=label)
+    return check_schema_from(*test, inferred, dataset="test", strict=False, reference="the train data")
+
+
+def _facts(table: pa.Table) -> tuple[int, dict[str, ColumnFacts]]:
+    return table.num_rows, {name: ArrowColumn(table.column(name)) for name in table.column_names}
 
 
 def run_checks(
     train: pa.Table, test: pa.Table | None, *, label: str, schema: DataSchema | None, options: CheckOptions
 ) -> BuiltinResult:
     datasets = {"train": train} | ({"test": test} if test is not None else {})
-    findings = _schema_findings(train, test, label, schema)
+    findings = schema_findings(_facts(train), _facts(test) if test is not None else None, label, schema)
     # Leakage compares the features both files share; duplicates extend that hash to each file's other columns.
     shared = [name for name in train.column_names if name != label and (test is None or name in test.column_names)]
     feature_hashes = {name: row_hashes(table, shared) for name, table in datasets.items()}

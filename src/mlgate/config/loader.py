@@ -7,6 +7,7 @@ from typing import Any
 
 from mlgate.config.model import (
     DEFAULT_CHATOPS_PERMISSIONS,
+    DEFAULT_MEMORY_BUDGET,
     DEFAULT_SAMPLE_ROWS,
     SERVING_PREFIX,
     ChatOpsConfig,
@@ -77,6 +78,8 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             label=d.get("label"),
             schema=d.get("schema"),
             sample_rows=d.get("sample_rows", DEFAULT_SAMPLE_ROWS),
+            exact=d.get("exact"),
+            memory_budget=_bytes(d.get("memory_budget", DEFAULT_MEMORY_BUDGET >> 20)),
             checks=DataChecks(
                 nulls_max_fraction=checks.get("nulls", {}).get("max_fraction", defaults.nulls_max_fraction),
                 drift_method=checks.get("drift", {}).get("method", defaults.drift_method),
@@ -137,6 +140,14 @@ def _chatops(raw: dict[str, Any]) -> ChatOpsConfig:
         pr_workflow=raw.get("pr_workflow", defaults.pr_workflow),
         retrain_workflow=raw.get("retrain_workflow", defaults.retrain_workflow),
     )
+
+
+def _bytes(budget: int | str) -> int:
+    """data.memory_budget (validated: MiB as a number, or "512MiB" / "2GiB") in bytes."""
+    if isinstance(budget, int):
+        return budget << 20
+    number, unit = budget[:-3].strip(), budget[-3:]
+    return int(float(number) * (1 << (30 if unit == "GiB" else 20)))
 
 
 def _tests(raw: bool | dict[str, Any]) -> TestsConfig:

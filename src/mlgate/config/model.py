@@ -11,6 +11,7 @@ from mlgate.inputfile import check_regular, resolve
 
 DEFAULT_CONFIG = Path("mlgate.yml")
 DEFAULT_SAMPLE_ROWS = 1_000_000
+DEFAULT_MEMORY_BUDGET = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class DataConfig:
     label: str | None = None
     schema: str | None = None
     sample_rows: int = DEFAULT_SAMPLE_ROWS
+    exact: bool | None = None  # None: stream when the data is a folder or would not fit memory_budget
+    memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes
     checks: DataChecks = field(default_factory=DataChecks)
 
 
@@ -253,7 +256,7 @@ class Config:
         start = self.root.resolve()
         return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), start)
 
-    def require_file(self, path: KeyPath, value: str | None) -> Path:
+    def require_file(self, path: KeyPath, value: str | None, *, folder: bool = False) -> Path:
         """The file a config key names; a missing key or file is reported at that key's line. It must lie in
         the repository, links followed: a policy file is reviewed as part of it, and a name that climbs out
         (`../`, an absolute path, a link) would read, and quote in errors, a file nobody reviewed."""
@@ -266,7 +269,8 @@ class Config:
             target = resolve(resolved, what)
             if (resolved.exists() or resolved.is_symlink()) and not target.is_relative_to(root):
                 raise InputError(f"{what} is outside the repository at {root}; mlgate reads only files in it")
-            check_regular(resolved, what)  # a FIFO would block validate, a device never end
+            if not (folder and target.is_dir()):  # a data key may name a folder of partition files
+                check_regular(resolved, what)  # a FIFO would block validate, a device never end
         except InputError as exc:
             raise self.error(path, exc.message) from None
         return resolved

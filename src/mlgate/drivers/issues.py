@@ -41,6 +41,12 @@ class IssueOutcome:
 
 
 @dataclass(frozen=True)
+class OpenIssue:
+    number: int
+    body: str
+
+
+@dataclass(frozen=True)
 class Dispatched:
     workflow: str
     ref: str
@@ -48,6 +54,8 @@ class Dispatched:
 
 
 class TrackingDriver(Protocol):
+    def open_issue(self, marker: str, label: str) -> OpenIssue | None: ...
+
     def upsert_issue(self, spec: IssueSpec) -> IssueOutcome: ...
 
     def upsert_comment(self, request: CommentRequest) -> CommentOutcome: ...
@@ -58,27 +66,34 @@ class TrackingDriver(Protocol):
 
 
 class GitHubIssues(GitHubDriver):
-    def _ours(self, spec: IssueSpec) -> Issue | None:
+    def _ours(self, marker: str, label: str) -> Issue | None:
         def fetch() -> list[Issue]:
             return [
                 issue
-                for issue in self._repo.get_issues(state="open", labels=[spec.label])
-                if spec.marker in (issue.body or "")
+                for issue in self._repo.get_issues(state="open", labels=[label])
+                if marker in (issue.body or "")
                 and issue.user is not None
                 and issue.user.login.lower() in self._authors
                 and issue.pull_request is None
             ]
 
-        found = self._call(f"list open issues labelled {spec.label}", fetch)
+        found = self._call(f"list open issues labelled {label}", fetch)
         return min(found, key=lambda issue: issue.number) if found else None  # the first one stays
 
+    def open_issue(self, marker: str, label: str) -> OpenIssue | None:
+        try:
+            issue = self._ours(marker, label)
+        except Forbidden as exc:
+            raise DriverError(f"{exc.message}; {PERMISSION_HINT}") from exc
+        return None if issue is None else OpenIssue(issue.number, issue.body or "")
+
     def _upsert(self, spec: IssueSpec) -> IssueOutcome:
-        issue = self._ours(spec)
+        issue = self._ours(spec.marker, spec.label)
         if issue is None:
             created = self._call(
                 f"open the tracking issue {spec.title!r}",
                 lambda: self._repo.create_issue(title=spec.title, body=spec.body, labels=[spec.label]),
-                lambda: self._ours(spec),
+                lambda: self._ours(spec.marker, spec.label),
             )
             return IssueOutcome("created", created.number, created.html_url)
         if (issue.body or "") == spec.body:
@@ -106,6 +121,12 @@ class GitHubIssues(GitHubDriver):
         return Dispatched(workflow, ref, getattr(run, "html_url", None) if run is not True else None)
 
 
+def _outbox_key(marker: str) -> str:
+    import hashlib
+
+    return "monitor-" + hashlib.sha256(marker.encode()).hexdigest()[:12]
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -113,10 +134,14 @@ def _now() -> str:
 class LocalIssues(LocalDriver):
     """The tracking issue as an `issue` record in the outbox (keyed by its marker), dispatches as `dispatch`."""
 
-    def upsert_issue(self, spec: IssueSpec) -> IssueOutcome:
-        import hashlib
+    def open_issue(self, marker: str, label: str) -> OpenIssue | None:
+        found = self.outbox.get("issue", _outbox_key(marker))
+        if found is None or found.get("state") != "open" or label not in found.get("labels", ()):
+            return None
+        return OpenIssue(int(found["number"]), str(found.get("body") or ""))
 
-        key = "monitor-" + hashlib.sha256(spec.marker.encode()).hexdigest()[:12]
+    def upsert_issue(self, spec: IssueSpec) -> IssueOutcome:
+        key = _outbox_key(spec.marker)
         previous = self.outbox.get("issue", key)
         fields = {"title": spec.title, "body": spec.body, "labels": [spec.label], "state": "open"}
         if previous is not None and all(previous.get(k) == v for k, v in fields.items()):

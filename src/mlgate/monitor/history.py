@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,14 +68,39 @@ def parse_history(text: str, where: str) -> list[dict[str, Any]]:
         if record.get("chain") != chain_of(previous, record):
             raise HistoryRewritten(
                 f"{where} line {number} (window {window}) does not match its chain hash: the history was edited "
-                "or rewritten after mlgate wrote it; restore the branch (its git log has every version) or delete "
-                "it to start over; nothing was added to it"
+                "or rewritten after mlgate wrote it; restore the branch (its git log has every version), or delete "
+                "it and close the tracking issue to start over; nothing was added to it"
             )
         if records and str(window) <= str(records[-1]["window"]):
             raise HistoryRewritten(f"{where} line {number}: window {window} is not after {records[-1]['window']}")
         previous = record["chain"]
         records.append(record)
     return records
+
+
+HEAD_MARKER = re.compile(r"<!-- mlgate:monitor-head records=(\d+) chain=([0-9a-f]{64}) -->")
+
+
+def head_marker(records: Sequence[Mapping[str, Any]]) -> str:
+    """The hidden line of the tracking issue naming the history it was written from: a history cut short and
+    pushed again (its chain still valid) no longer holds that record."""
+    return f"<!-- mlgate:monitor-head records={len(records)} chain={records[-1]['chain']} -->"
+
+
+def check_head(records: Sequence[Mapping[str, Any]], issue_body: str, where: str, issue: str) -> None:
+    """HistoryRewritten when the history lacks the last record the open tracking issue was written from."""
+    found = HEAD_MARKER.search(issue_body)
+    if found is None:
+        return
+    count, chain = int(found.group(1)), found.group(2)
+    if len(records) >= count and records[count - 1]["chain"] == chain:
+        return
+    raise HistoryRewritten(
+        f"{where} holds {len(records)} record(s), but the tracking issue {issue} was written from {count} "
+        f"ending in chain {chain[:12]}: the branch was cut short, reset or deleted after mlgate wrote it; restore "
+        "it (its git log and the remote's reflog have every version), or close the issue to start over; nothing "
+        "was added to it"
+    )
 
 
 def serialize(records: Sequence[Mapping[str, Any]]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlgate.monitor.history import Alert, Changes, active_alerts
+from mlgate.monitor.history import Alert, Changes, active_alerts, head_marker
 from mlgate.report import charts
 from mlgate.report.markdown import DASH, code, number, signed, table, text
 
@@ -170,7 +170,7 @@ def issue_body(
     where = f"{code(reference.get('data', 'data.train'))} at {code(str(reference.get('commit', ''))[:12])}"
     run = f" · [this run]({run_url})" if run_url else ""
     parts = [
-        issue_marker(model),
+        issue_marker(model) + "\n" + head_marker(records),
         f"## mlgate monitor: {code(model)} {code(deployed)} in {code(reference.get('stage', '—'))}",
         _status_line(records, alerts) + run,
         f"Reference: {where}. {len(records)} windows of {code(window)} in the history "

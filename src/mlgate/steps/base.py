@@ -102,6 +102,16 @@ class Wanted:
         return cls(config.resolve(value), key, value)
 
 
+def _resolved(config: Config, item: Wanted) -> Path:
+    """The file with its links followed; a symlink loop is the one-sentence error at its mlgate.yml key."""
+    from mlgate.inputfile import resolve
+
+    try:
+        return resolve(item.path, f"file '{item.value}'")
+    except InputError as exc:
+        raise (config.error(item.key, exc.message) if item.key is not None else exc) from None
+
+
 def obtain(
     project: Project, wanted: Sequence[Wanted], *, optional: bool = False, from_git: bool = True
 ) -> list[Obtained]:
@@ -122,7 +132,7 @@ def obtain(
             for item in wanted
             if item.path.exists()
         ]
-    inside = [item for item in wanted if item.path.resolve().is_relative_to(repo.root)]  # others: require_file says
+    inside = [item for item in wanted if _resolved(config, item).is_relative_to(repo.root)]  # others: require_file says
     protect = {config.resolve(config.deploy.model): "deploy.model"} if config.deploy.model else {}
     protect |= {config.resolve(name): "metrics.files" for name in config.metrics.files}
     paths = [item.path for item in inside]

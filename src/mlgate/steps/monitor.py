@@ -111,6 +111,17 @@ def _read_history(root: Path, branch: str, remote: str) -> _History:
     return history
 
 
+def _check_against_issue(driver: TrackingDriver, history: _History, model: str) -> None:
+    """The open tracking issue names the last record it was written from; the history must still hold it."""
+    from mlgate.monitor import render
+    from mlgate.monitor.history import check_head
+
+    issue = driver.open_issue(render.issue_marker(model), render.ISSUE_LABEL)
+    if issue is not None:
+        where = f"branch {history.branch}" + (f" of {history.remote}" if history.remote else "")
+        check_head(history.records, issue.body, where, f"#{issue.number}")
+
+
 def _write_history(root: Path, history: _History, records: list[dict[str, Any]], message: str) -> str:
     from mlgate import gha
     from mlgate.adapters import git_publish
@@ -337,6 +348,7 @@ def _start(inputs: Inputs, project: StepProject) -> StepResult:
     repo = dvc_repo.open_project(config.root)
     root = repo.git_root
     history = _read_history(root, branch, inputs.remote)
+    _check_against_issue(driver, history, config.deploy.name or "model")
     evidence: dict[str, Any] = {
         "window": inputs.window or settings.window,
         "branch": branch,

@@ -20,9 +20,10 @@ from mlgate.steps.base import Project, Wanted, guarded, obtain
 if TYPE_CHECKING:
     from mlgate.adapters.datafiles import DataFile
     from mlgate.adapters.deepchecks_suites import Predictions, SuiteOutcome
+    from mlgate.adapters.dvc_fetch import Obtained
     from mlgate.checks import Finding
     from mlgate.checks.schema import DataSchema
-    from mlgate.checks.validation import BuiltinResult
+    from mlgate.checks.validation import BuiltinResult, CheckOptions
     from mlgate.config.model import Config
     from mlgate.config.yamlsource import YamlDocument
 
@@ -52,7 +53,9 @@ class _Inputs:
     def path(self, flag: Path | None, key: tuple[str, ...], value: str | None) -> Path | None:
         if flag is not None:
             return flag
-        return None if value is None else self.config.require_file(key, value)
+        # The data may be a folder of partition files (the streaming path reads it).
+        folder = key in (("data", "train"), ("data", "test"))
+        return None if value is None else self.config.require_file(key, value, folder=folder)
 
     def required(self, flag: Path | None, key: tuple[str, ...], value: str | None, option: str) -> Path:
         path = self.path(flag, key, value)
@@ -283,9 +286,12 @@ def _summary(findings: Sequence[Finding], train: DataFile, test: DataFile | None
     failed = sorted({f.check for f in findings if f.severity == "fail"})
     warned = sorted({f.check for f in findings if f.severity == "warn"})
     data = f"{train.rows:,} train rows" + (f", {test.rows:,} test rows" if test is not None else "")
-    parts = [f"failed: {', '.join(failed)}"] if failed else []
-    parts += [f"warnings: {', '.join(warned)}"] if warned else []
-    return f"{'; '.join(parts) or 'all checks passed'} ({data}, {len(train.columns)} columns)"
+    # The verdict is said beside the summary ("fail: nulls, pii; warnings: schema"): the checks of the verdict
+    # come first, unlabelled, so that no line says the verdict twice ("fail: failed: …").
+    named = ", ".join(failed or warned) or "all checks passed"
+    if failed and warned:
+        named += f"; warnings: {', '.join(warned)}"
+    return f"{named} ({data}, {len(train.columns)} columns)"
 
 
 @dataclass(frozen=True)
@@ -300,7 +306,7 @@ class Inputs:
     predictions: Path | None = None  # metrics.predictions (deepchecks model_evaluation)
 
 
-def _wanted(inputs: Inputs, config: Config) -> list[Wanted]:
+def wanted_files(inputs: Inputs, config: Config) -> list[Wanted]:
     """Every file validation reads: the data, the schema, and the predictions model_evaluation needs."""
     named = _Inputs(config)
     files = [
@@ -315,17 +321,21 @@ def _wanted(inputs: Inputs, config: Config) -> list[Wanted]:
 
 def _train_and_label(inputs: Inputs, config: Config) -> tuple[Path, str]:
     train_path = _Inputs(config).required(inputs.train, ("data", "train"), config.data.train, "--train")
+    return train_path, resolve_label(inputs, config)
+
+
+def resolve_label(inputs: Inputs, config: Config) -> str:
     label = inputs.label or config.data.label
     if not label:
         raise InputError("no label column: pass --label or set data.label in mlgate.yml")
-    return train_path, label
+    return label
 
 
 def write_schema(inputs: Inputs, project: Project) -> str:
     """Infer the data schema from the train data and write it to `inputs.schema` (else data.schema, else
     mlgate.schema.yml); what was written, as one line."""
     config = project.config
-    obtain(project, _wanted(inputs, config)[:1])
+    obtain(project, wanted_files(inputs, config)[:1])
     train_path, label = _train_and_label(inputs, config)
     target = inputs.schema or (config.resolve(config.data.schema) if config.data.schema else Path(DEFAULT_SCHEMA_FILE))
     return _write_schema(_read_data(train_path, None, label)[0], label, target)
@@ -336,61 +346,113 @@ def run(inputs: Inputs, project: Project) -> StepResult:
     return guarded("validation", project, lambda: _validate(inputs, project))
 
 
+def check_options(config: Config) -> CheckOptions:
+    from mlgate.checks.validation import CheckOptions
+
+    checks = config.data.checks
+    return CheckOptions(
+        nulls_max_fraction=checks.nulls_max_fraction,
+        drift_method=checks.drift_method,
+        drift_threshold=checks.drift_threshold,
+        max_drifted_share=checks.max_drifted_share,
+        pii_allow_columns=checks.pii_allow_columns,
+        sample_rows=config.data.sample_rows,
+    )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The step's inputs found: data paths, label, and the schema file read and checked."""
+
+    train: Path
+    test: Path | None
+    label: str
+    schema_path: Path | None
+    schema: tuple[DataSchema, YamlDocument] | None
+
+    @property
+    def rules(self) -> DataSchema | None:
+        return self.schema[0] if self.schema else None
+
+
+def resolve(inputs: Inputs, config: Config) -> Resolved:
+    train_path, label = _train_and_label(inputs, config)
+    test_path = _Inputs(config).path(inputs.test, ("data", "test"), config.data.test)
+    return Resolved(train_path, test_path, label, *resolve_schema(inputs, config))
+
+
+def resolve_schema(inputs: Inputs, config: Config) -> tuple[Path | None, tuple[DataSchema, YamlDocument] | None]:
+    """The schema file's path and its rules, read and checked (None, None without one)."""
+    path = _Inputs(config).path(inputs.schema, ("data", "schema"), config.data.schema)
+    return path, _load_schema(path) if path is not None else None
+
+
 def _validate(inputs: Inputs, project: Project) -> StepResult:
     from mlgate import gha
-    from mlgate.checks import worst
-    from mlgate.checks.validation import CheckOptions, run_checks
+    from mlgate.checks.validation import run_checks
+    from mlgate.steps import validate_stream
 
     config = project.config
-    data = config.data
-    obtained = obtain(project, _wanted(inputs, config))
-    train_path, label = _train_and_label(inputs, config)
-    test_path = _Inputs(config).path(inputs.test, ("data", "test"), data.test)
-    schema_path = _Inputs(config).path(inputs.schema, ("data", "schema"), data.schema)
-    train_data, test_data = _read_data(train_path, test_path, label)
-    loaded_schema = _load_schema(schema_path) if schema_path is not None else None
-    suites = data.checks.deepchecks
-    prediction_rows = _predictions(config, inputs.predictions, suites, test_data, label)
-    commits = {"head": project.github.sha}
-
-    options = CheckOptions(
-        nulls_max_fraction=data.checks.nulls_max_fraction,
-        drift_method=data.checks.drift_method,
-        drift_threshold=data.checks.drift_threshold,
-        max_drifted_share=data.checks.max_drifted_share,
-        pii_allow_columns=data.checks.pii_allow_columns,
-        sample_rows=data.sample_rows,
-    )
+    obtained = obtain(project, wanted_files(inputs, config))
+    resolved = resolve(inputs, config)
+    engine = validate_stream.choose_path(config, resolved.train, resolved.test)
+    if engine.streaming:
+        return validate_stream.validate(resolved, engine, project, obtained)
+    train_data, test_data = _read_data(resolved.train, resolved.test, resolved.label)
+    suites = config.data.checks.deepchecks
+    prediction_rows = _predictions(config, inputs.predictions, suites, test_data, resolved.label)
     with gha.group("mlgate validate: built-in checks"):
         builtin = run_checks(
             train_data.table,
             test_data.table if test_data is not None else None,
-            label=label,
-            schema=loaded_schema[0] if loaded_schema else None,
-            options=options,
+            label=resolved.label,
+            schema=resolved.rules,
+            options=check_options(config),
         )
     outcomes = []
     if suites:
         with gha.group(f"mlgate validate: deepchecks {', '.join(suites)}"):
             outcomes = _run_deepchecks(
-                suites, builtin, train_data, test_data, label, prediction_rows, project.results_dir
+                suites, builtin, train_data, test_data, resolved.label, prediction_rows, project.results_dir
             )
+    evidence = {"engine": engine.to_dict()}
+    return conclude(resolved, project, train_data, test_data, builtin, outcomes, evidence, obtained)
+
+
+def conclude(
+    resolved: Resolved,
+    project: Project,
+    train: DataFile,
+    test: DataFile | None,
+    builtin: BuiltinResult,
+    outcomes: Sequence[SuiteOutcome],
+    evidence: dict[str, Any],
+    obtained: Sequence[Obtained],
+) -> StepResult:
+    """The verdict, summary, annotations and evidence of the checks' results, recorded as validation.json.
+
+    `train`/`test` are the files read (or their streamed summaries); `evidence` adds to the standard sections;
+    `obtained` says how each input file came to be present."""
+    from mlgate.checks import worst
+
+    config = project.config
     findings = [*builtin.findings, *_deepchecks_findings(outcomes)]
     verdict = worst(finding.severity for finding in findings)
-    summary = _summary(findings, train_data, test_data)
-    data_paths = {"train": train_path} | ({"test": test_path} if test_path is not None else {})
-    annotator = _Annotator(
-        config, (schema_path, loaded_schema[1]) if loaded_schema and schema_path else None, data_paths
-    )
+    summary = _summary(findings, train, test)
+    data_paths = {"train": resolved.train} | ({"test": resolved.test} if resolved.test is not None else {})
+    schema = (resolved.schema_path, resolved.schema[1]) if resolved.schema and resolved.schema_path else None
+    annotator = _Annotator(config, schema, data_paths)
     dataset_drift = any(f.check == "drift" and f.severity == "fail" for f in findings)
     notes = annotator.notes(findings, [] if dataset_drift else [r.column for r in builtin.drift if r.drifted])
-    evidence = _evidence(train_data, test_data, label, schema_path, builtin, findings, outcomes, config)
+    label, schema_path = resolved.label, resolved.schema_path
+    evidence = _evidence(train, test, label, schema_path, builtin, findings, outcomes, config) | evidence
     evidence["files"] = [item.to_dict() for item in obtained]
     lines = (
-        f"{verdict}: {summary}",
+        f"validate: {verdict}: {summary}",
         *(f"file {item.line}" for item in obtained if item.way != "workspace"),
         f"results: {result_path(project.results_dir, 'validation')}",
     )
+    commits = {"head": project.github.sha}
     return project.record(
         StepResult("validation", verdict, summary, commits, evidence, lines=lines, notes=tuple(notes))
     )

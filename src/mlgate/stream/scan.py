@@ -1,0 +1,84 @@
+"""One pass over a data source (or one partition of it), batch by batch, into a DatasetSummary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mlgate.errors import InputError
+from mlgate.stream.source import Piece, Source, WidenColumn
+from mlgate.stream.summary import DatasetSummary
+
+if TYPE_CHECKING:
+    from mlgate.checks.schema import DataSchema
+
+# Of data.memory_budget, each of a file's two hash samples may take this share (both files: half the budget);
+# the rest is for the record batch in flight and the sketches.
+HASH_SAMPLE_SHARE = 1 / 8
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: int  # 0-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Partition:
+        """`i/n` with 1 <= i <= n, as a matrix job numbers its runners (1-based)."""
+        head, slash, tail = text.partition("/")
+        if not slash or not head.strip().isdigit() or not tail.strip().isdigit():
+            raise InputError(f"--partition '{text}' is not of the form i/n (for example 1/4)")
+        index, count = int(head), int(tail)
+        if not 1 <= index <= count:
+            raise InputError(f"--partition '{text}': i must be between 1 and n")
+        return cls(index - 1, count)
+
+    def select(self, pieces: Sequence[Piece]) -> list[Piece]:
+        """The index-th of `count` contiguous runs of pieces (some runs are empty when pieces are fewer)."""
+        size = len(pieces)
+        return list(pieces[self.index * size // self.count : (self.index + 1) * size // self.count])
+
+    def __str__(self) -> str:
+        return f"{self.index + 1}/{self.count}"
+
+
+def schema_ranges(schema: DataSchema | None) -> dict[str, tuple[float, float]]:
+    """The numeric ranges of a schema file, as the strict schema check tests them."""
+    if schema is None:
+        return {}
+    return {
+        rule.name: (-math.inf if rule.min is None else rule.min, math.inf if rule.max is None else rule.max)
+        for rule in schema.columns
+        if rule.min is not None or rule.max is not None
+    }
+
+
+def summarize(
+    source: Source,
+    name: str,
+    features: Sequence[str],
+    *,
+    budget: int,
+    ranges: Mapping[str, tuple[float, float]],
+    partition: Partition | None = None,
+) -> DatasetSummary:
+    """Every batch of `source` (or of its partition) summarized; a CSV column found wider restarts the scan."""
+    while True:
+        summary = DatasetSummary.empty(
+            name,
+            source.name,
+            source.format,
+            source.schema,
+            features,
+            budget=int(budget * HASH_SAMPLE_SHARE),
+            ranges=ranges,
+        )
+        pieces = source.pieces()
+        try:
+            for batch in source.batches(partition.select(pieces) if partition else pieces):
+                summary.update(batch)
+            return summary.finish()
+        except WidenColumn as signal:
+            source.widen(signal)

@@ -1,0 +1,232 @@
+"""A data file, or a folder of partition files, read in record batches and split into pieces for fan-out.
+
+A piece is one Parquet row group or one CSV file: `--partition i/n` takes the i-th of n contiguous runs of
+pieces, so a Parquet file splits by its row groups and a folder by its files (a single CSV file is one piece).
+Every file's schema is checked against the first one's before any row is read, so every partition of a
+matrix fails the same way on a mismatched file, and names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlgate.adapters.datafiles import PARQUET_SUFFIXES, check_flat, check_header, not_utf8
+from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BATCH_ROWS = 1 << 17
+CSV_SUFFIXES = (".csv",)
+_CSV_BLOCK = 1 << 22
+_MAX_ERROR_CHARS = 200
+# A later CSV block that does not parse as the type inferred from the first block widens the column.
+_WIDER = {
+    "null": "int64",
+    "int64": "double",
+    "double": "string",
+    "bool": "string",
+    "timestamp[s]": "string",
+    "date32[day]": "string",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    file: Path
+    row_group: int | None  # None: the whole (CSV) file
+
+
+@dataclass
+class Source:
+    path: Path
+    format: str  # "csv" or "parquet"
+    files: tuple[Path, ...]
+    schema: pa.Schema  # a CSV's types are inferred from the first file's first block, widened as needed
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.schema.names
+
+    def pieces(self) -> list[Piece]:
+        import pyarrow.parquet as pq
+
+        if self.format == "csv":
+            return [Piece(file, None) for file in self.files]
+        return [
+            Piece(file, index) for file in self.files for index in range(pq.ParquetFile(file).metadata.num_row_groups)
+        ]
+
+    def batches(self, pieces: list[Piece]) -> Iterator[pa.RecordBatch]:
+        for piece in pieces:
+            if piece.row_group is None:
+                yield from self._csv_batches(piece.file)
+            else:
+                yield from _parquet_batches(piece)
+
+    def _csv_batches(self, file: Path) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        types = {field.name: field.type for field in self.schema}
+        try:
+            reader = pacsv.open_csv(
+                file,
+                read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
+                convert_options=pacsv.ConvertOptions(column_types=types),
+            )
+            yield from reader
+        except UnicodeDecodeError:
+            raise not_utf8(file) from None
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "UTF8" in message or "UTF-8" in message:
+                raise not_utf8(file) from None
+            widened = self._widen(message)
+            if widened is not None:
+                raise widened from None
+            raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=file) from None
+
+    def widen(self, signal: WidenColumn) -> None:
+        import pyarrow as pa
+
+        index = self.schema.get_field_index(signal.column)
+        self.schema = self.schema.set(index, self.schema.field(index).with_type(pa.type_for_alias(signal.wider)))
+
+    def _widen(self, message: str) -> WidenColumn | None:
+        """The column a conversion error names, one type wider; None when it names none that can widen."""
+        import re
+
+        found = re.search(r"In CSV column #(\d+): CSV conversion error to ([\w\[\]]+)", message)
+        if not found:
+            return None
+        name, current = self.schema.names[int(found.group(1))], found.group(2)
+        if current not in _WIDER:
+            return None
+        return WidenColumn(name, _WIDER[current])
+
+
+class WidenColumn(Exception):
+    """A CSV column turned out wider than its first block said: the scan restarts with the wider type."""
+
+    def __init__(self, column: str, wider: str) -> None:
+        super().__init__(f"{column} -> {wider}")
+        self.column, self.wider = column, wider
+
+
+def memory_estimate(path: Path) -> int:
+    """Bytes a data file would take in memory: Parquet's uncompressed size, else the size on disk (a file
+    that cannot be read counts as its size: the reader reports what is wrong with it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return 0
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            metadata = pq.ParquetFile(path).metadata
+            return sum(metadata.row_group(index).total_byte_size for index in range(metadata.num_row_groups))
+        except (pa.ArrowInvalid, OSError):
+            pass
+    return path.stat().st_size
+
+
+def _parquet_batches(piece: Piece) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        yield from pq.ParquetFile(piece.file).iter_batches(batch_size=BATCH_ROWS, row_groups=[piece.row_group])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"cannot be read as Parquet ({_shorten(str(exc))})", file=piece.file) from None
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+def _data_files(folder: Path) -> list[Path]:
+    files = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith((".", "_")) for part in relative.parts) or path.is_dir():
+            continue  # hidden files and Spark's _SUCCESS markers
+        if path.suffix.lower() not in (*PARQUET_SUFFIXES, *CSV_SUFFIXES):
+            raise InputError(f"holds '{relative}', which is neither CSV nor Parquet", file=folder)
+        files.append(path)
+    if not files:
+        raise InputError("is a folder without CSV or Parquet files", file=folder)
+    return files
+
+
+def _format_of(path: Path, files: list[Path]) -> str:
+    formats = {"parquet" if file.suffix.lower() in PARQUET_SUFFIXES else "csv" for file in files}
+    if len(formats) > 1:
+        raise InputError("mixes CSV and Parquet files; a data set is one or the other", file=path)
+    return formats.pop()
+
+
+def _file_schema(file: Path, format: str) -> pa.Schema:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if file.stat().st_size == 0:
+        raise InputError("is empty", file=file)
+    try:
+        if format == "parquet":
+            return pq.ParquetFile(file).schema_arrow.remove_metadata()
+        return pacsv.open_csv(file, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK)).schema
+    except UnicodeDecodeError:
+        raise not_utf8(file) from None
+    except PermissionError:
+        raise InputError("cannot be read (permission denied)", file=file) from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        message = str(exc)
+        if format == "csv" and ("UTF8" in message or "UTF-8" in message):
+            raise not_utf8(file) from None
+        if format == "csv":
+            if "Empty CSV file" in message:
+                raise InputError("is empty", file=file) from None
+            raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=file) from None
+        raise InputError("is not a Parquet file (its suffix says Parquet, its bytes do not)", file=file) from None
+
+
+def _difference(schema: pa.Schema, first: pa.Schema, first_file: Path, compare_types: bool) -> str | None:
+    if schema.names != first.names:
+        missing = [name for name in first.names if name not in schema.names]
+        extra = [name for name in schema.names if name not in first.names]
+        if missing:
+            return f"it lacks column '{missing[0]}' that {first_file} has"
+        if extra:
+            return f"it has column '{extra[0]}' that {first_file} lacks"
+        return f"its columns are in another order than in {first_file}"
+    if compare_types:
+        for field_here, field_first in zip(schema, first, strict=True):
+            if field_here.type != field_first.type:
+                return f"column '{field_here.name}' is {field_here.type} here, {field_first.type} in {first_file}"
+    return None
+
+
+def open_source(path: Path) -> Source:
+    """The file or folder at `path`, every file's header read and held against the first file's."""
+    if not path.exists():
+        raise InputError("data file does not exist", file=path)
+    files = _data_files(path) if path.is_dir() else [path]
+    format = _format_of(path, files)
+    first = _file_schema(files[0], format)
+    check_header(files[0], first.names)
+    check_flat(files[0], first)
+    for file in files[1:]:
+        difference = _difference(_file_schema(file, format), first, files[0], compare_types=format == "parquet")
+        if difference is not None:
+            raise InputError(f"has another schema than the rest of {path}: {difference}", file=file)
+    return Source(path, format, tuple(files), first)
