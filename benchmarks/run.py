@@ -36,6 +36,8 @@ BENCHMARKS = (
     "monitor",
     "setup_install",
     "streaming",
+    "act_pr",
+    "serving",
 )
 DEFAULT_OUT = BENCH_DIR / "RESULTS.md"
 DEFAULT_CACHE = BENCH_DIR / ".cache"

@@ -16,19 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import example_repo, harness  # noqa: E402  (the repository root is importable only from here on)
-
-SECTIONS = (
-    "startup",
-    "validation",
-    "significance",
-    "compare",
-    "sticky_comment",
-    "pr_overhead",
-    "plots",
-    "monitor",
-    "setup_install",
-    "streaming",
-)
+from benchmarks.run import BENCHMARKS as SECTIONS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

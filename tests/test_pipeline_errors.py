@@ -97,7 +97,9 @@ def test_bad_test_data_is_an_errored_step_in_the_outbox_report_and_a_failed_chec
     assert_error_report(comment["body"], summary)
     [check] = [json.loads(p.read_text()) for p in (outbox / "check").glob("*.json")]
     assert check["conclusion"] == "failure" and check["verdict"] == "error"
-    assert check["title"] == "error: validation errored"
+    assert check["title"] == "error: validation errored (+1 more)"  # serving sends the same rows
+    serving = json.loads((example_repo / ".mlgate/results/serving.json").read_text())
+    assert serving["verdict"] == "error" and "serving probe" in serving["summary"], serving["summary"]
     assert check["head_sha"] == git(example_repo, "rev-parse", "HEAD")
 
 

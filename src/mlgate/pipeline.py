@@ -63,7 +63,7 @@ def pr(inputs: PrInputs, project: Project, show: Show = lambda shown: None) -> P
     if inputs.skip_train:
         show("train: skipped (--skip-train)")
     else:
-        planned.append(("train", lambda: steps.train.run(steps.train.Inputs(), project)))
+        planned.append(("train", lambda: steps.train.run(steps.train.Inputs(base=inputs.base), project)))
     planned.append(("tests", lambda: steps.tests.run(steps.tests.Inputs(), project)))
     if project.config.serving.enabled:
         planned.append(("serving", lambda: steps.serving.run(steps.serving.Inputs(base=inputs.base), project)))

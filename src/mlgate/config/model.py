@@ -103,6 +103,7 @@ class DataConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     command: str = "dvc repro"
+    repeat: int = 1  # > 1: the determinism audit trains this many times and compares the runs
 
 
 @dataclass(frozen=True)

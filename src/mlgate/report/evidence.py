@@ -180,6 +180,42 @@ def tests(result: StepResult) -> Tests:
     )
 
 
+@dataclass(frozen=True)
+class Environment:
+    line: str  # Python · OS · CPU · GPUs · packages
+    lock: str | None  # the requirements or lock file compared
+    moved: tuple[Change, ...]  # its packages whose pin changed since the base
+
+
+def _gpu(gpu: Mapping[str, Any]) -> str:
+    driver, cuda = as_text(gpu.get("driver")), as_text(gpu.get("cuda"))
+    extras = [f"driver {driver}" if driver else "", f"CUDA {cuda}" if cuda else ""]
+    return " ".join(part for part in [as_text(gpu.get("name")) or "GPU", *extras] if part)
+
+
+def environment(result: StepResult) -> Environment | None:
+    """train's `environment`: the fingerprint as one line, and the packages that moved since the base."""
+    found = as_mapping(result.evidence.get("environment"))
+    if not found:
+        return None
+    packages = as_mapping(found.get("packages"))
+    digest, count = as_text(packages.get("sha256")), packages.get("count")
+    gpus = [as_mapping(gpu) for gpu in found.get("gpus") or () if isinstance(gpu, Mapping)]
+    parts = [
+        f"Python {found['python']}" if as_text(found.get("python")) else None,
+        as_text(found.get("os")),
+        as_text(found.get("cpu")),
+        *(_gpu(gpu) for gpu in gpus),
+        f"packages {digest[:12]} ({count})" if digest else None,
+    ]
+    changed = as_mapping(found.get("changed"))
+    moved = tuple(
+        Change(as_text(item.get("name")) or "?", as_text(item.get("base")), as_text(item.get("head")))
+        for item in records(changed.get("packages"), "name")
+    )
+    return Environment(" · ".join(part for part in parts if part), as_text(changed.get("file")), moved)
+
+
 def serving_rows(result: StepResult) -> list[MetricRow]:
     """The serving step's figures (`figures`: {base, head} → {metric: value}) as rows, base → head."""
     found = as_mapping(result.evidence.get("figures"))

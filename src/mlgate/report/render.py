@@ -259,6 +259,20 @@ def _change_line(rows: Sequence[evidence.Change]) -> str:
     return shown + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
 
 
+def environment_section(results: Sequence[StepResult]) -> Section | None:
+    """The packages the project's requirements or lock file moved since the base (the footer has the rest)."""
+    for result in _of(results, "train"):
+        found = evidence.environment(result)
+        if found is None or not found.moved:
+            continue
+        cells = [[code(row.name), code(row.base or DASH), code(row.head or DASH)] for row in found.moved]
+        lead = f"{len(cells)} package{'s' if len(cells) != 1 else ''} moved in {code(found.lock or DASH)}"
+        body = f"### Environment changed\n\n{lead}: {_change_line(found.moved)}."
+        body += "\n\n" + _folded("packages", table(["package", "base", "head"], cells), len(cells))
+        return Section("environment", "environment changes", body, 3)
+    return None
+
+
 def changes_section(results: Sequence[StepResult]) -> Section | None:
     blocks = []
     for result in _of(results, "compare"):
@@ -440,6 +454,9 @@ def footer_section(results: Sequence[StepResult], context: ReportContext) -> Sec
         parts.append(f"[workflow run]({context.run_url})")
     parts.append(f"mlgate {text(__version__)}")
     footer = "<sub>" + " · ".join(part for part in parts if part) + "</sub>"
+    trained = [found for found in map(evidence.environment, _of(results, "train")) if found and found.line]
+    if trained:
+        footer += f"<br><sub>environment: {text(trained[0].line)}</sub>"
     if hashes:
         cells = [[code(path), code(digest)] for path, digest in hashes.items()]
         footer = details(f"data versions ({len(cells)})", table(["data", "hash"], cells)) + "\n\n" + footer
@@ -457,6 +474,7 @@ def sections(results: Sequence[StepResult], context: ReportContext) -> list[Sect
         serving_section(results),
         files_section(results),
         changes_section(results),
+        environment_section(results),
         drift_section(results),
         gap_section(results),
         resources_section(results),

@@ -47,8 +47,14 @@ def load(path):
 def read_rows(path, drop):
     import pandas
 
-    frame = pandas.read_parquet(path) if path.endswith((".parquet", ".pq")) else pandas.read_csv(path)
-    return frame.drop(columns=[column for column in drop if column in frame.columns])
+    try:
+        frame = pandas.read_parquet(path) if path.endswith((".parquet", ".pq")) else pandas.read_csv(path)
+    except Exception as exc:  # pandas' parser errors share no base class; the message names the file instead
+        sys.exit(f"mlgate serving probe: {path}: cannot be read as rows to send ({type(exc).__name__}: {exc})")
+    missing = [column for column in drop if column not in frame.columns]
+    if missing:  # rows without the label mlgate was told to leave out are not the rows the model expects
+        sys.exit(f"mlgate serving probe: {path}: label column {missing[0]!r} is not in the file")
+    return frame.drop(columns=drop)
 
 
 def loaded(path, first_rows):

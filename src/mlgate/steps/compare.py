@@ -102,7 +102,7 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 
 
 def _compare(inputs: Inputs, project: Project) -> StepResult:
-    from mlgate.adapters import dvc_plots, dvc_repo, git
+    from mlgate.adapters import dvc_plots, dvc_repo, dvc_stages, git
     from mlgate.compare import diff, gap
     from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
     from mlgate.compare.policy import gate_verdict, summarize
@@ -180,6 +180,16 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
 
     verdict = gate_verdict(gate.results)
     summary = summarize(gate.results, baseline=baseline, note=base_note)
+    rules = [r.to_dict() for r in gate.results]
+    # A base whose committed metrics are not what its code, params and data produce is no baseline to trust.
+    stale = dvc_stages.stale_stages(repo.root, chosen.sha) if repo.is_dvc and baseline else []
+    if stale:
+        said = "base is stale: " + ", ".join(f"{s.stage} changed ({', '.join(s.changed)})" for s in stale)
+        verdict = "warn" if verdict == "pass" else verdict
+        summary = f"{said}; {summary}"
+        stages = ", ".join(s.stage for s in stale)
+        for rule in rules:
+            rule["reason"] = f"base is stale: {stages} changed; {rule['reason']}"
     if git.is_shallow(repo.git_root) and history:
         git.fetch_commit(repo.git_root, chosen.sha, history + 1)  # best effort: a shorter trend is fine
     metric_diffs = diff.diff_files(base_snap.metrics, head_snap.metrics)
@@ -200,7 +210,8 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         "baseline": baseline,
         "head_is_workspace": head_rev is None,
         "base_is_head": base_is_head,
-        "rules": [r.to_dict() for r in gate.results],
+        "rules": rules,
+        "base_stale": [s.to_dict() for s in stale],
         "metrics": [d.to_dict() for d in metric_diffs],
         "params": [d.to_dict() for d in param_diffs],
         "data_versions": [d.to_dict() for d in data_diffs],
@@ -216,7 +227,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         evidence["plots"] = dvc_plots.collect(repo.root, chosen.sha, head_rev, names, project.results_dir)
     lines = (
         f"compare: {verdict}: {summary}",
-        *(f"  {result.outcome:4}  {result.status:16} {result.reason}" for result in gate.results),
+        *(f"  {rule['outcome']:4}  {rule['status']:16} {rule['reason']}" for rule in rules),
         *(f"file {item.line}" for item in obtained if item.way != "workspace"),
     )
     return project.record(StepResult("compare", verdict, summary, commits, evidence, lines=lines))

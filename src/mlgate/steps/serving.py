@@ -160,7 +160,7 @@ def _serving(inputs: Inputs, project: Project) -> StepResult:
         files = _probe_files(project, model, base.sha, scratch)
         sizes = {side: path.stat().st_size for side, path in files.items()}
         if settings.command is None:
-            drop = [cfg.data.label] if cfg.data.label else []
+            drop = [cfg.data.label] if cfg.data.label and settings.data is None else []  # data.test: its label out
             measured = _built_in(project, files, data, drop, requests, scratch)
         else:
             measured = _user_command(project, files, data, scratch)
