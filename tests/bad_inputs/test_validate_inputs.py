@@ -52,6 +52,19 @@ def parquet_bytes() -> bytes:
     return sink.getvalue()
 
 
+def nested_parquet() -> bytes:
+    """CSV's table with `width` a list of one number per row: a nested Parquet column."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table: pa.Table = pacsv.read_csv(io.BytesIO(CSV.encode()))
+    width = pa.array([[value] for value in table["width"].to_pylist()])
+    sink = io.BytesIO()
+    pq.write_table(table.set_column(0, "width", width), sink)
+    return sink.getvalue()
+
+
 def data(id: str, name: str, content: Content, culprit: str | tuple[str, ...], **config: str) -> BadInput:
     files = {name: content}
     if config:
@@ -84,6 +97,14 @@ DATA_CASES = [
         "train.parquet",
         old="train.csv",
         new="train.parquet",
+    ),
+    data(
+        "test-parquet-nested-column",
+        "data/test.parquet",
+        nested_parquet(),
+        ("test.parquet", "'width'", "nested"),
+        old="test.csv",
+        new="test.parquet",
     ),
     data("train-parquet-empty", "data/train.parquet", b"", "train.parquet", old="train.csv", new="train.parquet"),
     data(
@@ -149,3 +170,19 @@ def test_bad_data_file(case: BadInput, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", bad_input_params(SCHEMA_CASES, "validate"))
 def test_bad_schema_file(case: BadInput, tmp_path: Path) -> None:
     check_bad_input(case, tmp_path, BASE)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e309"])
+def test_an_infinite_number_is_a_finding(value: str, tmp_path: Path) -> None:
+    """inf (or 1e309, which overflows to it) in a number column without bounds: a failed check naming the
+    column and row, and no numpy RuntimeWarning leaking into the log."""
+    from bench.faults_fixtures import materialize
+
+    unbounded = SCHEMA.replace("nullable: false, min: 0, max: 10", "nullable: false")
+    spoiled = CSV.replace("\n0.0,0,a,0\n", f"\n{value},0,a,0\n", 1)
+    materialize(tmp_path, {**BASE, "schema.yml": unbounded, "data/test.csv": spoiled})
+    done = run_cli("validate", cwd=tmp_path, env={"PYTHONWARNINGS": "default"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    expected = "data/test.csv: infinite: column 'width' has 1 infinite value(s), the first in data row 1"
+    assert expected in done.stderr, done.stderr
+    assert "RuntimeWarning" not in done.stdout + done.stderr, done.stderr

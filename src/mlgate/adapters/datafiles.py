@@ -150,8 +150,22 @@ def _read_parquet(path: Path) -> pa.Table:
 
 def _check_shape(path: Path, table: pa.Table) -> None:
     check_header(path, table.column_names)
+    check_flat(path, table.schema)
     if table.num_rows == 0:
         raise InputError("has a header but no data rows", file=path)
+
+
+def check_flat(path: Path, schema: pa.Schema) -> None:
+    """Every column scalar: a Parquet list, struct or map column has no meaning for any check."""
+    import pyarrow as pa
+
+    nested = next((field for field in schema if pa.types.is_nested(field.type)), None)
+    if nested is not None:
+        raise InputError(
+            f"column '{nested.name}' holds nested values ({nested.type}); mlgate checks flat columns only "
+            "(numbers, text, booleans, dates)",
+            file=path,
+        )
 
 
 def check_header(path: Path, names: list[str]) -> None:

@@ -77,6 +77,34 @@ def null_findings_from_counts(
     return findings
 
 
+def infinite_findings(table: pa.Table, *, dataset: str) -> list[Finding]:
+    """±inf in a number column (a CSV's inf or 1e309): no model can use it, and statistics over it are NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    findings = []
+    for name in table.column_names:
+        column = table.column(name)
+        if not pa.types.is_floating(column.type):
+            continue
+        infinite = pc.fill_null(pc.is_inf(column), False)
+        count = pc.sum(infinite).as_py() or 0
+        if count:
+            row = pc.index(infinite, True).as_py() + 1
+            findings.append(
+                Finding(
+                    "infinite",
+                    "fail",
+                    f"column '{name}' has {count} infinite value(s), the first in data row {row}; "
+                    "no model can use them",
+                    dataset,
+                    name,
+                    {"infinite": count, "first_row": row},
+                )
+            )
+    return findings
+
+
 def constant_findings(table: pa.Table, *, dataset: str) -> list[Finding]:
     import pyarrow.compute as pc
 

@@ -16,6 +16,7 @@ from mlgate.checks.pii import pii_findings
 from mlgate.checks.quality import (
     constant_findings,
     duplicate_findings,
+    infinite_findings,
     label_findings,
     leakage_findings,
     null_findings,
@@ -82,6 +83,7 @@ def run_checks(
     feature_hashes = {name: row_hashes(table, shared) for name, table in datasets.items()}
     for name, table in datasets.items():
         findings += null_findings(table, dataset=name, max_fraction=options.nulls_max_fraction)
+        findings += infinite_findings(table, dataset=name)
         rest = [column for column in table.column_names if column not in shared]
         findings += duplicate_findings(row_hashes(table, rest, start=feature_hashes[name]), dataset=name)
     findings += constant_findings(train, dataset="train")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate.adapters.datafiles import PARQUET_SUFFIXES, check_header, not_utf8
+from mlgate.adapters.datafiles import PARQUET_SUFFIXES, check_flat, check_header, not_utf8
 from mlgate.errors import InputError
 
 if TYPE_CHECKING:
@@ -224,6 +224,7 @@ def open_source(path: Path) -> Source:
     format = _format_of(path, files)
     first = _file_schema(files[0], format)
     check_header(files[0], first.names)
+    check_flat(files[0], first)
     for file in files[1:]:
         difference = _difference(_file_schema(file, format), first, files[0], compare_types=format == "parquet")
         if difference is not None:
