@@ -175,8 +175,12 @@ def test_the_push_authenticates_with_the_reports_token_alone_and_never_stores_it
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         git(checkout, "config", f"http.{url}/.extraheader", "AUTHORIZATION: basic persisted")
-        env = {**os.environ, **token_env(url, "ghs_report"), "GIT_TERMINAL_PROMPT": "0"}
+        # a setting the job already passes to git this way (as a runner's git redirect might) is kept
+        job = {**os.environ, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "mlgate.test", "GIT_CONFIG_VALUE_0": "kept"}
+        env = {**job, **token_env(url, "ghs_report", job), "GIT_TERMINAL_PROMPT": "0"}
         subprocess.run(["git", "ls-remote", f"{url}/o/r.git"], cwd=checkout, env=env, capture_output=True)
+        kept = subprocess.run(["git", "config", "mlgate.test"], cwd=checkout, env=env, capture_output=True, text=True)
+        assert kept.stdout.strip() == "kept"
     finally:
         server.shutdown()
     expected = f"basic {base64.b64encode(b'x-access-token:ghs_report').decode()}"

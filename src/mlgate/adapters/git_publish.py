@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,20 +111,23 @@ def has_remote(root: Path, remote: str) -> bool:
     return remote in run_git(root, "remote").split()
 
 
-def token_env(server_url: str, token: str | None) -> dict[str, str]:
+def token_env(server_url: str, token: str | None, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """git environment that authenticates to `server_url` with `token` for this one command, as actions/checkout
     does (an Authorization header), without writing it to .git/config where the job's other steps (the PR's own
-    code) could read it. The empty first value resets any header a checkout persisted: two are refused."""
+    code) could read it. The empty first value resets any header a checkout persisted: two are refused. Entries
+    `environ` already passes through GIT_CONFIG_COUNT are kept; ours follow them."""
     if not token:
         return {}
+    count = environ.get("GIT_CONFIG_COUNT", "")
+    first = int(count) if count.isdigit() else 0
     key = f"http.{server_url.rstrip('/')}/.extraheader"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
     return {
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": key,
-        "GIT_CONFIG_VALUE_0": "",
-        "GIT_CONFIG_KEY_1": key,
-        "GIT_CONFIG_VALUE_1": f"AUTHORIZATION: basic {basic}",
+        "GIT_CONFIG_COUNT": str(first + 2),
+        f"GIT_CONFIG_KEY_{first}": key,
+        f"GIT_CONFIG_VALUE_{first}": "",
+        f"GIT_CONFIG_KEY_{first + 1}": key,
+        f"GIT_CONFIG_VALUE_{first + 1}": f"AUTHORIZATION: basic {basic}",
     }
 
 
