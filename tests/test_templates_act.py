@@ -124,19 +124,25 @@ def test_retrain_on_schedule_opens_one_pr_and_a_second_run_updates_it(ci_repo: C
     assert second_head != first_head and updated.head_sha == second_head
 
 
-def test_harmless_pr_without_a_dvc_remote_is_green_its_data_made_by_the_prepare_stage(ci_repo: CiRepo) -> None:
+def test_a_pr_without_a_dvc_remote_gets_its_data_from_prepare_and_fails_closed_on_the_base_model(
+    ci_repo: CiRepo,
+) -> None:
     """No DVC remote: the clean checkout has no data/*.csv, so validation gets them by `dvc repro` of prepare
-    only (before any training); the job is green with one comment and a green `mlgate` check."""
+    only (before any training), and the PR's change is trained. The serving check needs the base commit's
+    model, which neither a cache nor a remote holds here: it says so in one sentence with the fix, and the gate
+    does not pass (error, check failure). Green needs a DVC remote, or the base reproduced (not built yet)."""
     ci_repo.allow_a_loaded_machine()
     pull = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
     run = run_pr(ci_repo, pull, install=False)
-    assert run.ok, run.log
+    assert not run.ok, run.log
     outputs = run.outputs(MLGATE)
-    assert outputs["verdict"] in ("pass", "warn") and outputs["exit-code"] == "0"
+    assert outputs["verdict"] == "error" and outputs["exit-code"] == "2", run.log
     assert obtained_files(run) == {"data/train.csv": REPRODUCED, "data/test.csv": REPRODUCED}
     assert "Running stage 'prepare'" in run.step(MLGATE).output
     [comment] = ci_repo.github.repo().comments.values()
-    assert f"mlgate: **{outputs['verdict']}**" in comment.body
+    assert "mlgate: **error**" in comment.body and "`serving` errored" in comment.body
+    assert "base commit's model is unreadable" in comment.body and "dvc remote add -d" in comment.body
+    assert "train.C" in comment.body  # the PR's change was trained, not the base again
     [check] = ci_repo.github.repo().check_runs.values()
-    assert check.name == "mlgate" and check.conclusion in ("success", "neutral")
+    assert check.name == "mlgate" and check.conclusion == "failure"
     assert check.head_sha == pull.head

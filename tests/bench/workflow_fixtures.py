@@ -82,7 +82,7 @@ class CiRepo:
         current = yaml.safe_load(params_file.read_text(encoding="utf-8"))
         params_file.write_text(yaml.safe_dump(merge_params(current, params), sort_keys=False), encoding="utf-8")
         git(self.dev, "commit", "--quiet", "-am", f"Change params on {branch}: {dict(params)}")
-        head = self.head()
+        head = self.head(branch)
         git(self.dev, "checkout", "--quiet", base)
         return head
 
