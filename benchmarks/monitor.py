@@ -188,7 +188,8 @@ def run(ctx: Context) -> Section:
     growth = peaks[-1] / peaks[0]
     flat = Verdict(growth <= 1.25, "met" if growth <= 1.25 else f"**missed**: {times(growth)}")
     section.rows.append(Row(f"peak RSS growth, {sizes[0]:,} → {sizes[-1]:,} rows", times(growth),
-                            target="≤ 1.25× (flat)", verdict=flat if not ctx.smoke else NO_TARGET))  # fmt: skip
+                            target="≤ 1.25× (flat)", verdict=flat if not ctx.smoke else NO_TARGET,
+                            command="the runs above"))  # fmt: skip
     if evidently is None:
         section.notes.append(
             "Evidently was not measured: set MLGATE_BENCH_EVIDENTLY_PYTHON to the interpreter of a separate "

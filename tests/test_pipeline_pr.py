@@ -126,10 +126,17 @@ def test_harmless_pr_passes_with_one_comment_and_a_green_check(
     assert check.conclusion in ("success", "neutral")
 
 
-def run_mlgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_mlgate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLGATE_"))}
     return subprocess.run(
-        [sys.executable, "-m", "mlgate", *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True
+        [sys.executable, "-m", "mlgate", *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
