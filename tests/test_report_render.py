@@ -277,3 +277,10 @@ def test_annotations_come_from_located_findings_and_explicit_lists() -> None:
     result = StepResult("validation", "fail", "x", {"head": HEAD_SHA}, {**result.evidence, "annotations": notes})
     found = annotations([result])
     assert len(found) == 120 and found[0].level == "failure" and found[0].as_github()["end_line"] == 1
+
+
+def test_the_checks_line_names_the_first_failures_and_counts_the_rest() -> None:
+    text = comment([validation_result(verdict="fail", failed=9), *bundle("pass")[1:]])
+    [line] = [row for row in text.splitlines() if "did not pass:" in row]
+    assert line.startswith("9 did not pass: nulls on `col_0`, pii on `col_1`,")
+    assert line.count(" on `col_") == 6 and line.endswith(" and 3 more.")

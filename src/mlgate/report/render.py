@@ -74,10 +74,15 @@ def _of(results: Sequence[StepResult], step: str) -> list[StepResult]:
     return [result for result in results if result.step == step]
 
 
+def _listed(items: Sequence[str], limit: int = MAX_NAMED) -> str:
+    """Already formatted items, the first `limit` shown: `a, b, c and 4 more`."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _named(names: Sequence[str]) -> str:
     """`a`, `b`, `c` and 4 more."""
-    shown = ", ".join(code(name) for name in names[:MAX_NAMED])
-    return shown + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
+    return _listed([code(name) for name in names])
 
 
 def header_section(results: Sequence[StepResult], context: ReportContext) -> Section:
@@ -177,12 +182,8 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
             ]
             for finding in failed
         ]
-        named = ", ".join(
-            text(finding.check) + (f" on {code(finding.column)}" if finding.column else "")
-            for finding in failed[:MAX_NAMED]
-        )
-        more = f" and {len(failed) - MAX_NAMED} more" if len(failed) > MAX_NAMED else ""
-        line = f"{len(failed)} did not pass: {named}{more}."
+        named = _listed([text(f.check) + (f" on {code(f.column)}" if f.column else "") for f in failed])
+        line = f"{len(failed)} did not pass: {named}."
         block = details(f"checks ({len(cells)})", table(["check", "column", "status", "details"], cells))
         blocks.append(f"{_heading(result, 'Data checks')}\n\n{line}\n\n{block}")
     return Section("checks", "data checks", "\n\n".join(blocks), 2) if blocks else None
@@ -255,8 +256,7 @@ def files_section(results: Sequence[StepResult]) -> Section | None:
 
 
 def _change_line(rows: Sequence[evidence.Change]) -> str:
-    shown = ", ".join(f"{code(row.name)} {code(row.base or DASH)} → {code(row.head or DASH)}" for row in rows[:3])
-    return shown + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+    return _listed([f"{code(row.name)} {code(row.base or DASH)} → {code(row.head or DASH)}" for row in rows], 3)
 
 
 def environment_section(results: Sequence[StepResult]) -> Section | None:
