@@ -11,6 +11,7 @@ from mlgate.config.model import (
     DEFAULT_SAMPLE_ROWS,
     SERVING_PREFIX,
     ChatOpsConfig,
+    CompareConfig,
     Config,
     DataChecks,
     DataConfig,
@@ -99,6 +100,7 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
             significance=Significance(**significance),
             serving_gated="serving" in data and data["serving"] is not False,
         ),
+        compare=CompareConfig(**data.get("compare", {})),
         deploy=DeployConfig(
             model=dep.get("model"),
             name=dep.get("name"),

@@ -78,6 +78,17 @@ class MetricsConfig:
         return tuple(rule for rule in self.gate if rule not in self.metric_rules)
 
 
+BASE_MODES = ("auto", "committed", "reproduce")
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    # How the base commit's model, metrics and predictions are had: `committed` (git, the DVC cache or remote;
+    # fail closed without them), `reproduce` (always `dvc repro` of their stages at the base, run-cache first),
+    # `auto` (committed when they can be had and are not stale, else reproduced, saying why).
+    base: str = "committed"
+
+
 @dataclass(frozen=True)
 class DataChecks:
     nulls_max_fraction: float = 0.05
@@ -231,6 +242,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     tests: TestsConfig = field(default_factory=TestsConfig)

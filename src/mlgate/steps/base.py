@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlgate.config.model import DEFAULT_CONFIG, Config
 from mlgate.config.yamlsource import KeyPath
@@ -35,6 +35,8 @@ class Project:
     results_dir: Path = DEFAULT_RESULTS_DIR
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     debug: bool = False
+    # What steps of one run share, computed once (the base side serving and compare both read).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(

@@ -10,6 +10,7 @@ from typing import Any
 from mlgate.errors import InputError
 from mlgate.results import StepResult
 from mlgate.steps.base import Project, Wanted, guarded, obtain
+from mlgate.steps.baseline import base_of, stale_said
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
@@ -102,7 +103,7 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 
 
 def _compare(inputs: Inputs, project: Project) -> StepResult:
-    from mlgate.adapters import dvc_plots, dvc_repo, dvc_stages, git
+    from mlgate.adapters import dvc_plots, dvc_repo, git
     from mlgate.compare import diff, gap
     from mlgate.compare.gate import AmbiguousMetric, evaluate_gate
     from mlgate.compare.policy import gate_verdict, summarize
@@ -130,7 +131,6 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     # compare-only job on a clean checkout); a committed file that training deleted stays deleted.
     obtained = obtain(project, _head_files(inputs, cfg), optional=True, from_git=False) if head_rev is None else []
 
-    base_snap = dvc_repo.read_snapshot(repo, chosen.sha, files)
     head_snap = dvc_repo.read_snapshot(repo, head_rev, files)
     commits = {"base": chosen.sha, "head": head_sha}
 
@@ -147,9 +147,16 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
                 "a pull request gate that compared nothing must not pass"
             )
         )
-    for side, snapshot in (("head", head_snap), ("base", base_snap)):
-        if (error := snapshot.unreadable(side)) is not None:
-            return failed(error)
+    if (error := head_snap.unreadable("head")) is not None:
+        return failed(error)
+    try:
+        base_side = base_of(project, chosen.sha)
+    except InputError as exc:
+        return failed(exc)
+    base_snap = dvc_repo.read_snapshot(repo, base_side.rev, files)
+    base_snap.rev = chosen.sha  # a reproduced base is still the base commit's, and errors name that commit
+    if (error := base_snap.unreadable("base")) is not None:
+        return failed(error)
 
     baseline = bool(base_snap.metrics)
     base_note = None
@@ -163,7 +170,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     elif cfg.metrics.predictions is not None:
         predictions_path = repo.relative(cfg.resolve(cfg.metrics.predictions))
     try:
-        sides = _predictions(repo, predictions_path, chosen.sha, head_rev)
+        sides = _predictions(repo, predictions_path, base_side.rev, head_rev)
         gate = evaluate_gate(
             cfg.metrics.metric_rules,
             base_snap.metrics if baseline else None,
@@ -181,17 +188,17 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     verdict = gate_verdict(gate.results)
     summary = summarize(gate.results, baseline=baseline, note=base_note)
     rules = [r.to_dict() for r in gate.results]
-    # A base whose committed metrics are not what its code, params and data produce is no baseline to trust.
-    stale: list[dvc_stages.StaleStage] = []
-    try:
-        stale = dvc_stages.stale_stages(repo.root, chosen.sha) if repo.is_dvc and baseline else []
-    except InputError as exc:  # e.g. a DVC 1.x lock DVC 3 will not load: the metrics were still read by hash
+    # A base whose committed metrics are not what its code, params and data produce is no baseline to trust;
+    # one reproduced here is (and says so).
+    stale = base_side.stale if baseline and base_side.reproduction is None else ()
+    if base_side.said is not None:
+        summary = f"{base_side.said}; {summary}"
+    elif baseline and base_side.unvouched is not None:
         verdict = "warn" if verdict == "pass" else verdict
-        summary = f"{summary}; {exc.message} (so the base is not vouched for)"
+        summary = f"{summary}; {base_side.unvouched} (so the base is not vouched for)"
     if stale:
-        said = "base is stale: " + ", ".join(f"{s.stage} changed ({', '.join(s.changed)})" for s in stale)
         verdict = "warn" if verdict == "pass" else verdict
-        summary = f"{said}; {summary}"
+        summary = f"{stale_said(stale)}; {summary}"
         stages = ", ".join(s.stage for s in stale)
         for rule in rules:
             rule["reason"] = f"base is stale: {stages} changed; {rule['reason']}"
@@ -216,7 +223,8 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         "head_is_workspace": head_rev is None,
         "base_is_head": base_is_head,
         "rules": rules,
-        "base_stale": [s.to_dict() for s in stale],
+        "base": base_side.to_dict(),
+        "base_stale": [s.to_dict() for s in base_side.stale],
         "metrics": [d.to_dict() for d in metric_diffs],
         "params": [d.to_dict() for d in param_diffs],
         "data_versions": [d.to_dict() for d in data_diffs],
@@ -229,7 +237,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     }
     if cfg.report.plots and repo.is_dvc:
         names = cfg.report.plots if isinstance(cfg.report.plots, tuple) else None
-        evidence["plots"] = dvc_plots.collect(repo.root, chosen.sha, head_rev, names, project.results_dir)
+        evidence["plots"] = dvc_plots.collect(repo.root, base_side.rev, head_rev, names, project.results_dir)
     lines = (
         f"compare: {verdict}: {summary}",
         *(f"  {rule['outcome']:4}  {rule['status']:16} {rule['reason']}" for rule in rules),

@@ -19,6 +19,7 @@ from typing import Any
 from mlgate.errors import InputError
 from mlgate.results import Note, StepResult
 from mlgate.steps.base import Project, guarded
+from mlgate.steps.baseline import base_of
 
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".onnx")
 SIDES = ("base", "head")
@@ -35,8 +36,9 @@ def run(inputs: Inputs, project: Project) -> StepResult:
     return guarded("serving", project, lambda: _serving(inputs, project))
 
 
-def _probe_files(project: Project, model: str, base_sha: str, scratch: Path) -> dict[str, Path]:
-    """side → the model file to load: the workspace's at head, the base commit's (written to `scratch`)."""
+def _probe_files(project: Project, model: str, base_rev: str, scratch: Path) -> dict[str, Path]:
+    """side → the model file to load: the workspace's at head, the base's at `base_rev` (the base commit, or
+    the commit its reproduction made), written to `scratch`."""
     from mlgate.adapters import dvc_repo
     from mlgate.adapters.dvc_outputs import DvcReadError
 
@@ -45,7 +47,7 @@ def _probe_files(project: Project, model: str, base_sha: str, scratch: Path) -> 
     files = {"head": head}
     repo = dvc_repo.open_project(cfg.root)
     try:
-        data = dvc_repo.read_file(repo, base_sha, repo.relative(head))
+        data = dvc_repo.read_file(repo, base_rev, repo.relative(head))
     except DvcReadError as exc:
         raise InputError(f"the base commit's model is unreadable: {exc.reason}", file=model) from None
     if data is not None:
@@ -155,9 +157,10 @@ def _serving(inputs: Inputs, project: Project) -> StepResult:
     base = git.resolve_base(root, inputs.base, ctx.base_sha, ctx.base_ref or ctx.default_branch, 1)
     commits["base"] = base.sha
     requests = inputs.requests or settings.requests
+    base_side = base_of(project, base.sha)
     with tempfile.TemporaryDirectory(prefix="mlgate-serving-") as folder:
         scratch = Path(folder)
-        files = _probe_files(project, model, base.sha, scratch)
+        files = _probe_files(project, model, base_side.rev, scratch)
         sizes = {side: path.stat().st_size for side, path in files.items()}
         if settings.command is None:
             drop = [cfg.data.label] if cfg.data.label and settings.data is None else []  # data.test: its label out
@@ -170,10 +173,13 @@ def _serving(inputs: Inputs, project: Project) -> StepResult:
     head = values["head"]
     shape = f"p95 {head['latency_p95_ms']:.3g} ms over {len(measured['head']['latencies_ms'])} requests"
     summary = summarize(results, baseline="base" in values, note=note) if results else f"{shape}; no serving rules"
+    if base_side.said is not None:
+        summary = f"{base_side.said}; {summary}"
     evidence = {
         "model": model,
         "probe": "built-in" if settings.command is None else settings.command,
         "base_source": base.how,
+        "base": base_side.to_dict(),
         "requests": {side: len(measured[side]["latencies_ms"]) for side in measured},
         "figures": values,
         "memory": {side: measured[side].get("memory") for side in measured},
