@@ -148,3 +148,53 @@ def test_bad_params_stop_the_pipeline_with_a_clear_message(example_repo: Path):
     params_file.write_text(params.replace("model: logreg", "model: svm"), encoding="utf-8")
     with pytest.raises(RuntimeError, match=r"train\.model must be 'logreg' or 'forest', got 'svm'"):
         dvc(example_repo, "repro", "--quiet")
+
+
+def production_days(repo: Path) -> dict[str, pd.DataFrame]:
+    return {folder.name: pd.read_csv(folder / "requests.csv") for folder in sorted((repo / "production").iterdir())}
+
+
+def test_production_log_drifts_from_its_day_labels_arrive_two_days_late_and_days_5_6_are_slow(example_repo: Path):
+    """src/production_log.py (monitor.data_command): the days the monitoring tests rely on."""
+    run_in(example_repo, "python", "src/production_log.py", env={"PRODUCTION_TODAY": "10"})
+    days = production_days(example_repo)
+    assert list(days) == [f"date=2026-01-{day:02d}" for day in range(1, 11)]
+    frames = list(days.values())
+    assert {len(frame) for frame in frames} == {250}
+    for day, frame in enumerate(frames, start=1):
+        stamps = pd.to_datetime(frame["ts"])
+        assert stamps.is_monotonic_increasing and (stamps.dt.day == day).all()
+    # Labels: known up to day 8 (today minus two), empty on days 9 and 10.
+    assert [int(frame["label"].notna().sum()) for frame in frames] == [250] * 8 + [0, 0]
+    # Drift from day 8: the mean and worst features move by about 1.5 test-split deviations, the others stay.
+    test = pd.read_csv(example_repo / "data/test.csv")
+    spread = test[SIZE_FEATURES].std()
+    shifts = [((frame[SIZE_FEATURES].mean() - test[SIZE_FEATURES].mean()) / spread).min() for frame in frames]
+    assert all(shift < 0.5 for shift in shifts[:7]) and all(shift > 1.0 for shift in shifts[7:]), shifts
+    texture = [frame["texture_error"].mean() / test["texture_error"].mean() for frame in frames]
+    assert all(0.85 < ratio < 1.15 for ratio in texture), texture
+    # Latency: about 20 ms at the median, five times that on days 5 and 6.
+    medians = [frame["latency_ms"].median() for frame in frames]
+    assert [day for day, median in enumerate(medians, start=1) if median > 60] == [5, 6], medians
+    assert all(15 < median < 25 for day, median in enumerate(medians, start=1) if day not in (5, 6)), medians
+    errors = sum(int((frame["status"] >= 500).sum()) for frame in frames) / 2500
+    assert 0 < errors < 0.02
+    assert {int(frame["prediction"].isin([0, 1]).all()) for frame in frames} == {1}
+
+    # Two days later the same days again, byte for byte, except that days 9 and 10 now have their labels.
+    before = {name: (example_repo / "production" / name / "requests.csv").read_bytes() for name in days}
+    run_in(example_repo, "python", "src/production_log.py", env={"PRODUCTION_TODAY": "12"})
+    later = production_days(example_repo)
+    assert len(later) == 12 and [int(later[n]["label"].notna().sum()) for n in list(later)[8:]] == [250, 250, 0, 0]
+    for name in list(days)[:8]:
+        assert (example_repo / "production" / name / "requests.csv").read_bytes() == before[name]
+    for name in list(days)[8:]:
+        assert later[name].drop(columns="label").equals(days[name].drop(columns="label"))
+
+
+def test_production_log_settings_are_checked(example_repo: Path):
+    with pytest.raises(RuntimeError, match="PRODUCTION_TODAY must be an integer, got 'ten'"):
+        run_in(example_repo, "python", "src/production_log.py", env={"PRODUCTION_TODAY": "ten"})
+    with pytest.raises(RuntimeError, match=r"PRODUCTION_SLOW_DAYS must be 'first-last', got '5\.\.6'"):
+        run_in(example_repo, "python", "src/production_log.py", env={"PRODUCTION_SLOW_DAYS": "5..6"})
+    assert not (example_repo / "production").exists()
