@@ -134,6 +134,39 @@ def test_alert_changes_follow_the_latest_window_and_the_latest_labelled_one() ->
     assert not history.alert_changes(after, after).any
 
 
+def test_a_run_catching_up_reports_every_change_at_the_window_it_happened() -> None:
+    """A late or skipped schedule judges several windows at once: an alert that started and ended within them
+    is reported too, each change at its own window, and quality follows the windows whose labels arrived."""
+    quality_on = {"labelled_rows": 10, "alerts": [{"name": "quality", "message": "accuracy fell"}]}
+    quality_off = {"labelled_rows": 10, "alerts": []}
+    before = [_record("2026-01-01", quality=quality_off)]
+    after = [
+        *before,
+        _record("2026-01-02", "latency_p95", quality=quality_off),
+        _record("2026-01-03", "latency_p95", quality=quality_on),
+        _record("2026-01-04", quality=quality_on),
+        _record("2026-01-05", "input_drift"),
+    ]
+    changes = history.alert_changes(before, after)
+    assert [(a.name, a.window) for a in changes.started] == [
+        ("latency_p95", "2026-01-02"),
+        ("quality", "2026-01-03"),
+        ("input_drift", "2026-01-05"),
+    ]
+    assert [(a.name, a.window) for a in changes.ended] == [("latency_p95", "2026-01-04")]
+    comment = render.alert_comment("m", changes)
+    assert [line.split(")")[0] for line in comment.splitlines() if line.startswith("- ")] == [
+        "- 🔴 **started** (`2026-01-02`",
+        "- 🔴 **started** (`2026-01-03`",
+        "- ✅ **ended** (`2026-01-04`",
+        "- 🔴 **started** (`2026-01-05`",
+    ]
+    # Day 4's labels say quality recovered; day 5's are not in yet: quality ended at day 4.
+    recovered = [*after[:3], {**after[3], "quality": quality_off}, after[4]]
+    assert [(a.name, a.window) for a in history.alert_changes(after, recovered).ended] == [("quality", "2026-01-04")]
+    assert not history.alert_changes(after, after).any
+
+
 def _write_log(path: Path, rows: list[tuple[str, float]], fmt: str = "csv") -> None:
     table = pa.table({"ts": [r[0] for r in rows], "x": [r[1] for r in rows]})
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,21 +15,25 @@ from bench.example_fixtures import git
 from bench.github_fixtures import pygithub_client
 from bench.github_standin import GitHubStandIn
 from bench.retrain_fixtures import Workspace
-from bench.serving_log_fixtures import history_lines, monitor
+from bench.serving_log_fixtures import check_alert_comments, check_fourteen_days, days, history_lines, monitor
 
 from mlgate.monitor.render import ISSUE_LABEL
 
 MODEL = "small-model"
 PRODUCTION = {"DRIFT_DAY": "8", "SLOW": "5,6"}
 RUN_DAYS = (4, 5, 7, 8, 10, 14)
+# The comments of the runs whose alerts changed: (started: alert -> its window, ended).
+ALERT_COMMENTS = [
+    ({"latency_p95": "2026-01-05"}, []),
+    ({}, ["latency_p95"]),
+    ({"input_drift": "2026-01-08", "prediction_drift": "2026-01-08"}, []),
+    ({"quality": "2026-01-08"}, []),  # day 8's labels arrived on day 10
+]
 
 
-def _days(first: int, last: int) -> list[str]:
-    return [f"2026-01-{day:02d}" for day in range(first, last + 1)]
-
-
-def _run_day(workspace: Workspace, github: GitHubStandIn, day: int) -> dict:
-    outcome = monitor(workspace, day, "--json", env=PRODUCTION, actions=github)
+def _run_day(workspace: Workspace, github: GitHubStandIn, day: int, run_id: int | None = None) -> dict:
+    run = {"GITHUB_RUN_ID": str(run_id or 600 + day)}
+    outcome = monitor(workspace, day, "--json", env=PRODUCTION | run, actions=github)
     assert outcome.code == 0, (day, outcome.out[-2000:], outcome.err[-2000:])
     lines = outcome.out.splitlines()  # workflow commands (::add-mask::, ::group::) come first in Actions
     result = json.loads("\n".join(lines[lines.index("{") :]))
@@ -52,7 +56,7 @@ def test_fourteen_days_through_the_github_driver(monitored_github: Workspace, gi
     previous = 0
     for day in RUN_DAYS:
         evidence = _run_day(monitored_github, github, day)["evidence"]
-        assert evidence["judged"] == _days(previous + 1, day)
+        assert evidence["judged"] == days(previous + 1, day)
         assert evidence["reference"]["version"] == "v1.0.0" and evidence["reference"]["commit"] == deployed
         assert evidence["issue"]["action"] == ("created" if day == RUN_DAYS[0] else "updated")
         if evidence["started"] or evidence["ended"]:
@@ -66,11 +70,7 @@ def test_fourteen_days_through_the_github_driver(monitored_github: Workspace, gi
         10: (["quality"], []),  # day 8's labels arrived
     }
 
-    records = [json.loads(line) for line in history_lines(monitored_github)]
-    assert [r["window"] for r in records] == _days(1, 14)
-    assert [r["window"] for r in records if r["drift"]["detected"]] == _days(8, 14)
-    assert all(r["quality"] for r in records[:12]) and not any(r["quality"] for r in records[12:])
-    assert [r["window"] for r in records if r["quality"] and r["quality"]["alerts"]] == _days(8, 12)
+    check_fourteen_days([json.loads(line) for line in history_lines(monitored_github)])
 
     repo = pygithub_client(github).get_repo("octo/demo")
     (issue,) = list(repo.get_issues(state="all", labels=[ISSUE_LABEL]))
@@ -78,17 +78,15 @@ def test_fourteen_days_through_the_github_driver(monitored_github: Workspace, gi
     body = issue.body
     assert "**Status: 🔴 3 alerts** (input drift, prediction drift, quality)" in body
     assert body.count("```mermaid") == 4 and "### Latest window `2026-01-14`" in body
-    comments = list(issue.get_comments())
-    assert len(comments) == len(changes)
-    assert "**started**" in comments[0].body and "latency p95" in comments[0].body
-    assert "**ended**" in comments[1].body and "input drift" in comments[2].body
+    check_alert_comments([c.body for c in issue.get_comments()], ALERT_COMMENTS)
     (run,) = repo.get_workflow("mlgate-retrain.yml").get_runs()
     assert run.event == "workflow_dispatch" and run.head_branch == "main"
 
-    # The same day again: nothing changes anywhere.
+    # The same day again, in another run: nothing changes anywhere (the issue links the run that judged day 14).
+    assert f"[the run that judged it]({github.server_url}/octo/demo/actions/runs/614)" in body
     branch = monitored_github.origin_ref("refs/heads/mlgate/monitoring")
     updated = issue.updated_at
-    again = _run_day(monitored_github, github, 14)["evidence"]
+    again = _run_day(monitored_github, github, 14, run_id=700)["evidence"]
     assert again["judged"] == [] and again["history"]["changed"] is False and again["issue"]["action"] == "unchanged"
     assert monitored_github.origin_ref("refs/heads/mlgate/monitoring") == branch
     fresh = repo.get_issue(issue.number)

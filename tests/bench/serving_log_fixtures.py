@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,36 @@ def history_lines(workspace: Workspace, branch: str = "mlgate/monitoring") -> li
     if ref is None:
         return []
     return git(workspace.origin, "show", f"{ref}:history.jsonl").splitlines()
+
+
+def days(first: int, last: int) -> list[str]:
+    """The windows (days) `first`..`last` of a simulated log, as the history names them."""
+    return [f"2026-01-{day:02d}" for day in range(first, last + 1)]
+
+
+def check_fourteen_days(records: list[dict[str, Any]]) -> None:
+    """The history after fourteen simulated days with drift from day 8, slow days 5 and 6 and labels two days
+    late (the small repository's make_log.py and the example's production_log.py have the same story)."""
+    assert [r["window"] for r in records] == days(1, 14)
+    assert [r["window"] for r in records if r["drift"]["detected"]] == days(8, 14)
+    assert [r["window"] for r in records if any(a["name"] == "latency_p95" for a in r["alerts"])] == days(5, 6)
+    assert all(r["quality"] for r in records[:12]) and not any(r["quality"] for r in records[12:])
+    assert [r["window"] for r in records if r["quality"] and r["quality"]["alerts"]] == days(8, 12)
+
+
+def check_alert_comments(bodies: list[str], changes: list[tuple[dict[str, str], list[str]]]) -> None:
+    """One comment per run whose alerts changed: each lists the alerts that started (name -> the window it
+    started in) and the ones that ended, and nothing else."""
+    assert len(bodies) == len(changes), bodies
+    for body, (started, ended) in zip(bodies, changes, strict=True):
+        lines = body.splitlines()
+        starts = [line for line in lines if "**started**" in line]
+        ends = [line for line in lines if "**ended**" in line]
+        assert len(starts) == len(started) and len(ends) == len(ended), body
+        for name, window in started.items():
+            assert f"- 🔴 **started** (`{window}`): {name.replace('_', ' ')}" in body, body
+        for name in ended:
+            assert any(f"{name.replace('_', ' ')} is back within its limit" in line for line in ends), body
 
 
 def run_python(repo: Path, code: str) -> str:

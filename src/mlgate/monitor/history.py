@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlgate.errors import InputError
@@ -133,28 +133,35 @@ class Alert:
     threshold: float | None = None
 
 
+def _alerts(record: Mapping[str, Any], found: Sequence[Mapping[str, Any]]) -> dict[str, Alert]:
+    return {
+        a["name"]: Alert(a["name"], record["window"], a["message"], a.get("value"), a.get("threshold")) for a in found
+    }
+
+
+def _window_alerts(record: Mapping[str, Any]) -> dict[str, Alert]:
+    """The window's own input, prediction and service alerts."""
+    return _alerts(record, record.get("alerts", ()))
+
+
+def _quality_alerts(record: Mapping[str, Any]) -> dict[str, Alert]:
+    return _alerts(record, (record.get("quality") or {}).get("alerts", ()))
+
+
 def active_alerts(records: Sequence[Mapping[str, Any]]) -> dict[str, Alert]:
     """What is alerting now: the latest window's input, prediction and service alerts, and the quality alerts
     of the latest window whose quality is known."""
-    found: dict[str, Alert] = {}
     if not records:
-        return found
-    latest = records[-1]
-    for alert in latest.get("alerts", ()):
-        found[alert["name"]] = Alert(
-            alert["name"], latest["window"], alert["message"], alert.get("value"), alert.get("threshold")
-        )
+        return {}
     judged = next((r for r in reversed(records) if r.get("quality")), None)
-    if judged is not None:
-        for alert in judged["quality"].get("alerts", ()):
-            found[alert["name"]] = Alert(
-                alert["name"], judged["window"], alert["message"], alert.get("value"), alert.get("threshold")
-            )
-    return found
+    return _window_alerts(records[-1]) | (_quality_alerts(judged) if judged is not None else {})
 
 
 @dataclass(frozen=True)
 class Changes:
+    """Alerts that started (at the window that raised them) and ended (at the first window back within its
+    limit), each in window order."""
+
     started: tuple[Alert, ...]
     ended: tuple[Alert, ...]
 
@@ -164,8 +171,24 @@ class Changes:
 
 
 def alert_changes(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]) -> Changes:
-    old, new = active_alerts(before), active_alerts(after)
-    return Changes(
-        tuple(alert for name, alert in new.items() if name not in old),
-        tuple(alert for name, alert in old.items() if name not in new),
-    )
+    """Every start and end of an alert between the history `before` a run and `after` it, window by window: a
+    run that catches up on several windows (a late or skipped schedule) reports an alert that started and
+    ended within them too, each at the window where it happened. Input, prediction and service alerts follow
+    the new windows; quality alerts follow the windows whose quality is known, from the latest known before
+    (late labels fill in quality of windows judged earlier)."""
+    started: list[Alert] = []
+    ended: list[Alert] = []
+
+    def walk(state: dict[str, Alert], records: Iterable[Mapping[str, Any]], alerts_of: Any) -> None:
+        for record in records:
+            now = alerts_of(record)
+            started.extend(alert for name, alert in now.items() if name not in state)
+            ended.extend(replace(alert, window=record["window"]) for name, alert in state.items() if name not in now)
+            state = now
+
+    walk(_window_alerts(before[-1]) if before else {}, after[len(before) :], _window_alerts)
+    known = next((r for r in reversed(before) if r.get("quality")), None)
+    since = known["window"] if known is not None else ""
+    labelled = [r for r in after if r.get("quality") and r["window"] >= since]
+    walk(_quality_alerts(known) if known is not None else {}, labelled, _quality_alerts)
+    return Changes(tuple(sorted(started, key=lambda a: a.window)), tuple(sorted(ended, key=lambda a: a.window)))

@@ -5,6 +5,7 @@ window in Prometheus' text exposition format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,11 @@ def issue_title(model: str) -> str:
 
 def _percent(value: Any) -> str:
     return f"{value:.1%}" if isinstance(value, int | float) else DASH
+
+
+# A run's address as mlgate records it (GITHUB_SERVER_URL/<repo>/actions/runs/<id>); anything else in the
+# history is not linked.
+RUN_URL = re.compile(r"https?://[^\s()<>\[\]]+/actions/runs/\d+")
 
 
 def _status_line(records: Sequence[Mapping[str, Any]], alerts: Mapping[str, Alert]) -> str:
@@ -161,14 +167,16 @@ def issue_body(
     branch: str,
     history_windows: int,
     thresholds: Mapping[str, float | None],
-    run_url: str | None = None,
 ) -> str:
+    """The tracking issue's body: a function of the history alone, so a run that adds nothing to the history
+    leaves the issue as it was (its link is to the run that judged the latest window, not to this one)."""
     alerts = active_alerts(records)
     latest = records[-1]
     reference = latest.get("reference", {})
     deployed = reference.get("version") or "no registered version"
     where = f"{code(reference.get('data', 'data.train'))} at {code(str(reference.get('commit', ''))[:12])}"
-    run = f" · [this run]({run_url})" if run_url else ""
+    judged_by = latest.get("run")
+    run = f" · [the run that judged it]({judged_by})" if isinstance(judged_by, str) and RUN_URL.match(judged_by) else ""
     parts = [
         issue_marker(model) + "\n" + head_marker(records),
         f"## mlgate monitor: {code(model)} {code(deployed)} in {code(reference.get('stage', '—'))}",
@@ -210,11 +218,13 @@ def issue_body(
 
 def alert_comment(model: str, changes: Changes, run_url: str | None = None) -> str:
     lines = [alert_marker(model), f"### mlgate monitor: {code(model)}: alerts changed"]
-    lines += [f"- 🔴 **started** ({code(a.window)}): {text(a.message)}" for a in changes.started]
-    lines += [
-        f"- ✅ **ended** ({code(a.window)}): {text(a.name.replace('_', ' '))} is back within its limit"
+    # In window order: a run that caught up on several windows tells what happened in each.
+    events = [(a.window, 0, f"- 🔴 **started** ({code(a.window)}): {text(a.message)}") for a in changes.started]
+    events += [
+        (a.window, 1, f"- ✅ **ended** ({code(a.window)}): {text(a.name.replace('_', ' '))} is back within its limit")
         for a in changes.ended
     ]
+    lines += [line for _, _, line in sorted(events)]
     if run_url:
         lines.append(f"\n[The run]({run_url})")
     return "\n".join(lines) + "\n"

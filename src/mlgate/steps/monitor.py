@@ -455,7 +455,10 @@ def _judge_and_publish(
             if found is not None:
                 updated = hist.with_quality(updated, stats.window.key, found)
                 filled.append(stats.window.key)
+    run_url = project.github.run_url
     judged = [judge(stats, reference, policy) for _, stats in sorted(plan.new.items())]
+    if run_url:  # which run judged a window: the tracking issue links it
+        judged = [{**record, "run": run_url} for record in judged]
     updated = hist.append(updated, judged)
     evidence.update(
         model=deployed.model,
@@ -521,7 +524,6 @@ def _publish(
         branch=evidence["history"]["branch"],
         history_windows=settings.history_windows,
         thresholds=thresholds,
-        run_url=run_url,
     )
     spec = IssueSpec(render.issue_title(model), body, render.issue_marker(model), render.ISSUE_LABEL)
     issue = driver.upsert_issue(spec)
