@@ -26,7 +26,7 @@ from mlgate.config.loader import load_config
 from mlgate.errors import MlgateError
 from mlgate.ghcontext import context_from_env
 from mlgate.results import StepResult, read_result, write_result
-from mlgate.steps.validate import _load_schema
+from mlgate.steps.validate import load_schema
 
 BUDGET = settings(
     max_examples=60,
@@ -93,7 +93,7 @@ columns = st.fixed_dictionaries(
 @given(spec=st.dictionaries(names, columns, min_size=1, max_size=6), label=st.none() | names)
 def test_a_valid_schema_round_trips(spec: dict[str, dict[str, Any]], label: str | None, tmp_path: Path) -> None:
     document = {"version": 1, "columns": spec} | ({"label": label} if label is not None else {})
-    schema, _ = _load_schema(written(tmp_path, "schema.yml", yaml.safe_dump(document, allow_unicode=True).encode()))
+    schema, _ = load_schema(written(tmp_path, "schema.yml", yaml.safe_dump(document, allow_unicode=True).encode()))
     assert isinstance(schema, DataSchema)
     assert schema_to_document(schema) == {"version": 1, **({"label": label} if label else {}), "columns": spec}
 
@@ -101,7 +101,7 @@ def test_a_valid_schema_round_trips(spec: dict[str, dict[str, Any]], label: str 
 @BUDGET
 @given(content=garbage | json_values.map(lambda value: yaml.safe_dump({"version": 1, "columns": value}).encode()))
 def test_any_schema_file_is_a_schema_or_an_input_error(content: bytes, tmp_path: Path) -> None:
-    read_or_refused(_load_schema, written(tmp_path, "schema.yml", content))
+    read_or_refused(load_schema, written(tmp_path, "schema.yml", content))
 
 
 # -------------------------------------------------------------------------------------------- metrics files

@@ -5,6 +5,7 @@ Pure: takes the metric values read at base and head and the parsed predictions, 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,12 +13,14 @@ from mlgate.compare import names
 from mlgate.compare.diff import FileValues, finite_number
 from mlgate.compare.policy import Measured, RuleResult, evaluate_rule
 from mlgate.compare.predictions import PredictionsFile, pair
+from mlgate.compare.seeds import SeedTest, seed_test
 from mlgate.compare.stats import (
     METRICS,
     Interval,
     Predictions,
     StatsError,
     paired_interval,
+    paired_seeds_interval,
     unpaired_interval,
 )
 from mlgate.config.model import GateRule, Significance
@@ -73,6 +76,59 @@ class PredictionSides:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SeedRuns:
+    """The head trained once per seed (train.seeds): each run's metrics and, when kept, its predictions."""
+
+    seeds: tuple[int, ...]
+    metrics: tuple[FileValues, ...]
+    predictions: tuple[PredictionsFile, ...] | None = None  # None: not every run's predictions were kept
+
+
+def _seed_values(measured: Measured, runs: SeedRuns) -> list[float] | None:
+    """The rule's metric in every seed's run (where the workspace has it), or None when a run lacks it."""
+    if measured.file is None or measured.key is None:
+        return None
+    values = [finite_number(run.get(measured.file, {}).get(measured.key)) for run in runs.metrics]
+    return None if any(value is None for value in values) else [v for v in values if v is not None]
+
+
+def seeds_of(
+    rule: GateRule, measured: Measured, runs: SeedRuns | None, alpha: float
+) -> tuple[Measured, SeedTest | None, str | None]:
+    """With train.seeds: the measured head is the mean over the seeds, tested against their variance."""
+    if runs is None or not measured.head_present:
+        return measured, None, None
+    values = _seed_values(measured, runs)
+    if values is None:
+        return measured, None, f"{rule.metric}: no seed-to-seed test (not a number in every seed's metrics)"
+    base = finite_number(measured.base)
+    if base is None:
+        return dataclasses.replace(measured, head=sum(values) / len(values)), None, None
+    test = seed_test(runs.seeds, values, [base], alpha)
+    return dataclasses.replace(measured, head=test.mean), test, None
+
+
+def _seeds_interval(
+    rule: GateRule, measured: Measured, sides: PredictionSides, runs: SeedRuns, significance: Significance
+) -> Interval | None:
+    """The paired bootstrap of (mean over the seeds' models − base) on shared row resamples, when every seed's
+    predictions pair up with the base's; None otherwise (the kept run's interval stands in)."""
+    name = names.parse(measured.key or rule.metric, METRICS)
+    if name.kind is None or sides.base is None or runs.predictions is None:
+        return None
+    paired = [pair(sides.base, head) for head in runs.predictions]
+    if any(p is None for p in paired):
+        return None
+    base = paired[0][0]  # type: ignore[index]  # the same base order for every seed: sorted by row id
+    heads = [p[1] for p in paired if p is not None]
+    options = {"alpha": significance.alpha, "resamples": significance.resamples, "seed": significance.seed}
+    try:
+        return paired_seeds_interval(name.kind, base, heads, **options)
+    except StatsError:
+        return None
+
+
 @dataclass
 class GateOutcome:
     results: list[RuleResult] = field(default_factory=list)
@@ -126,6 +182,7 @@ def evaluate_gate(
     base_note: str | None = None,
     *,
     split: str = "test",
+    seeds: SeedRuns | None = None,
 ) -> GateOutcome:
     pairs = pair(sides.base, sides.head) if sides.base is not None and sides.head is not None else None
     outcome = GateOutcome(notes=list(sides.notes), paired=pairs is not None)
@@ -137,5 +194,10 @@ def evaluate_gate(
         interval, untested = significance_of(rule, measured, sides, significance, pairs, split)
         if untested and sides.head is not None and names.parse(rule.metric, METRICS).kind is not None:
             outcome.notes.append(f"{rule.metric}: no significance test ({untested})")
-        outcome.results.append(evaluate_rule(rule, measured, interval, untested))
+        measured, tested, why_not = seeds_of(rule, measured, seeds, significance.alpha)
+        if why_not:
+            outcome.notes.append(why_not)
+        if seeds is not None and interval is not None:
+            interval = _seeds_interval(rule, measured, sides, seeds, significance) or interval
+        outcome.results.append(evaluate_rule(rule, measured, interval, untested, tested))
     return outcome

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlgate import numbers
 from mlgate.compare.diff import finite_number
+from mlgate.compare.seeds import SeedTest, describe
 from mlgate.compare.stats import Interval
 from mlgate.config.model import GateRule
 
@@ -45,6 +46,7 @@ class RuleResult:
     reason: str
     interval: Interval | None = None
     untested: str | None = None  # why no significance test was run, when none was
+    seeds: SeedTest | None = None  # train.seeds: the change against seed-to-seed variance
 
     @property
     def delta(self) -> float | None:
@@ -74,6 +76,7 @@ class RuleResult:
             "reason": self.reason,
             "significance": self.interval.to_dict() if self.interval is not None else None,
             "untested": self.untested,
+            "seeds": self.seeds.to_dict() if self.seeds is not None else None,
         }
 
 
@@ -98,10 +101,21 @@ def _significance_note(interval: Interval) -> str:
     return f"{interval.test} p={interval.p_value:.3g}, {bounds}"
 
 
+def _seeds_worse(rule: GateRule, seeds: SeedTest) -> bool:
+    worse = seeds.delta < 0 if rule.direction == "higher" else seeds.delta > 0
+    return seeds.significant and worse
+
+
 def _judge(
-    rule: GateRule, measured: Measured, interval: Interval | None, untested: str | None
+    rule: GateRule,
+    measured: Measured,
+    interval: Interval | None,
+    untested: str | None,
+    seeds: SeedTest | None = None,
 ) -> tuple[str, bool, str]:
-    """(status, failed, reason) of one rule before `required` is applied."""
+    """(status, failed, reason) of one rule before `required` is applied. With `seeds`, the head value is the
+    mean over the seeds, and a worsening is regressed only when significant under both the row resampling
+    and the seed-to-seed variance (the seeds alone decide when the rows could not be tested)."""
     name = rule.metric
     where = f" ({measured.file})" if measured.file else ""
     if not measured.head_present:
@@ -129,24 +143,36 @@ def _judge(
     movement = f"{_movement(name, base, head)} ({numbers.signed(change)}; allowed worsening {_fmt(allowed)})"
     if worsening <= allowed + FLOAT_SLACK:
         return "within tolerance", False, movement
-    if interval is None or not rule.require_significance:
-        why = "significance not required" if not rule.require_significance else "no significance test"
-        if rule.require_significance and untested:
-            why += f": {untested}"
-        return "regressed", True, f"{movement}; {why}"
-    if _worse_and_significant(rule, interval):
-        return "regressed", True, f"{movement}; significant: {_significance_note(interval)}"
-    return "within noise", False, f"{movement}; not significant: {_significance_note(interval)}"
+    if seeds is not None:
+        movement += f" {describe(seeds)}"
+    if not rule.require_significance:
+        return "regressed", True, f"{movement}; significance not required"
+    if interval is None and seeds is None:
+        return "regressed", True, f"{movement}; no significance test" + (f": {untested}" if untested else "")
+    rows = None if interval is None else _worse_and_significant(rule, interval)
+    rows_said = f"rows: {_significance_note(interval)}" if interval is not None else f"rows untested: {untested}"
+    if seeds is None:
+        rows_said = _significance_note(interval) if interval is not None else rows_said
+    seeded = None if seeds is None else _seeds_worse(rule, seeds)
+    if rows is not False and seeded is not False:
+        return "regressed", True, f"{movement}; significant: {rows_said}"
+    if seeds is not None and rows:
+        return "within noise", False, f"{movement}; not significant across seeds ({rows_said})"
+    return "within noise", False, f"{movement}; not significant: {rows_said}"
 
 
 def evaluate_rule(
-    rule: GateRule, measured: Measured, interval: Interval | None = None, untested: str | None = None
+    rule: GateRule,
+    measured: Measured,
+    interval: Interval | None = None,
+    untested: str | None = None,
+    seeds: SeedTest | None = None,
 ) -> RuleResult:
-    status, failed, reason = _judge(rule, measured, interval, untested)
+    status, failed, reason = _judge(rule, measured, interval, untested, seeds)
     outcome = PASS if not failed else FAIL if rule.required else WARN
     if failed and not rule.required:
         reason += " (advisory rule)"
-    return RuleResult(rule, measured, status, outcome, reason, interval, untested if interval is None else None)
+    return RuleResult(rule, measured, status, outcome, reason, interval, untested if interval is None else None, seeds)
 
 
 def gate_verdict(results: list[RuleResult]) -> str:

@@ -481,6 +481,26 @@ def paired_interval(
     )  # fmt: skip
 
 
+def paired_seeds_interval(
+    metric: str, base: Predictions, heads: list[Predictions], *, alpha: float, resamples: int, seed: int
+) -> Interval:
+    """Bootstrap interval of (the mean over the head's seeds − base) on the same rows: every model is scored
+    on each shared resample, so the interval is of the training's expected change, not one seed's."""
+    import numpy as np
+
+    if any(head.n != base.n for head in heads) or base.n == 0:
+        raise StatsError("paired predictions need the same, non-empty rows at base and every seed")
+    (base_point, base_values), *seeded = _distribution(metric, [base, *heads], resamples, _rng(seed, metric))
+    head_point = float(np.mean([point for point, _ in seeded]))
+    head_values = np.mean([values for _, values in seeded], axis=0)
+    low, high, p = _percentile_interval(head_values - base_values, alpha)
+    test = f"paired bootstrap over {len(heads)} seeds"
+    return Interval(
+        metric, True, base.n, base.n, base_point, head_point, head_point - base_point, low, high, p, test, alpha,
+        resamples,
+    )  # fmt: skip
+
+
 def unpaired_interval(
     metric: str,
     base: Predictions | None,

@@ -89,8 +89,9 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
                 pii_allow_columns=tuple(checks.get("pii", {}).get("allow_columns", ())),
                 deepchecks=tuple(checks.get("deepchecks", ())),
             ),
+            outputs=tuple(d.get("outputs", {}).items()),
         ),
-        train=TrainConfig(**t),
+        train=_train(base, t),
         metrics=MetricsConfig(
             files=tuple(m.get("files", ())),
             predictions=m.get("predictions"),
@@ -116,6 +117,18 @@ def build_config(data: dict[str, Any], source: Path | None, root: Path, lines: d
         monitor=_monitor(data.get("monitor", {})),
         chatops=_chatops(data.get("chatops", {})),
     )
+
+
+MAX_SEEDS = 10
+
+
+def _train(config: Config, raw: dict[str, Any]) -> TrainConfig:
+    seeds = tuple(raw.get("seeds", ()))
+    if "seeds" in raw and not 2 <= len(seeds) <= MAX_SEEDS:
+        raise config.error(("train", "seeds"), f"must list 2 to {MAX_SEEDS} seeds (got {len(seeds)})")
+    if "seed_param" in raw and not seeds:
+        raise config.error(("train", "seed_param"), "has no effect without train.seeds (the seeds to train with)")
+    return TrainConfig(**(raw | {"seeds": seeds}))
 
 
 def _monitor(raw: dict[str, Any]) -> MonitorConfig:

@@ -109,12 +109,15 @@ class DataConfig:
     exact: bool | None = None  # None: stream when the data is a folder or would not fit memory_budget
     memory_budget: int = DEFAULT_MEMORY_BUDGET  # bytes
     checks: DataChecks = field(default_factory=DataChecks)
+    outputs: tuple[tuple[str, str], ...] = ()  # (data a stage produces, its schema file), checked after training
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     command: str = "dvc repro"
     repeat: int = 1  # > 1: the determinism audit trains this many times and compares the runs
+    seeds: tuple[int, ...] = ()  # one training per seed, the first's kept; the gate tests across them
+    seed_param: str | None = None  # the DVC param (`[file:]key`) set to each seed; None: MLGATE_SEED only
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,20 @@ def environment(result: StepResult) -> Environment | None:
     return Environment(" · ".join(part for part in parts if part), as_text(changed.get("file")), moved)
 
 
+def reproducibility(result: StepResult) -> list[str]:
+    """train's runs beyond the kept one: what the seeds moved (train.seeds), the determinism audit (train.repeat)."""
+    parts = []
+    seeds = as_mapping(result.evidence.get("seeds"))
+    if as_text(seeds.get("summary")):
+        parts.append(str(seeds["summary"]))
+    audit = as_mapping(result.evidence.get("determinism"))
+    runs = _count(audit.get("runs"))
+    if runs is not None and audit.get("nondeterministic") is False:
+        rows = _count(audit.get("predictions"))
+        parts.append(f"deterministic over {runs} runs" + (f" ({rows} predictions alike)" if rows else ""))
+    return parts
+
+
 def serving_rows(result: StepResult) -> list[MetricRow]:
     """The serving step's figures (`figures`: {base, head} → {metric: value}) as rows, base → head."""
     found = as_mapping(result.evidence.get("figures"))

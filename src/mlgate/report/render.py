@@ -168,8 +168,10 @@ def metrics_section(results: Sequence[StepResult]) -> Section | None:
 
 
 def checks_section(results: Sequence[StepResult]) -> Section | None:
+    """validate's findings, then those of the data the pipeline's stages produced (train's data.outputs)."""
     blocks = []
-    for result in _of(results, "validation"):
+    titles = {"validation": "Data checks", "train": "Pipeline outputs (data.outputs)"}
+    for result in [*_of(results, "validation"), *_of(results, "train")]:
         failed = evidence.failed_findings(result)
         if not failed:
             continue
@@ -185,7 +187,7 @@ def checks_section(results: Sequence[StepResult]) -> Section | None:
         named = _listed([text(f.check) + (f" on {code(f.column)}" if f.column else "") for f in failed])
         line = f"{len(failed)} did not pass: {named}."
         block = details(f"checks ({len(cells)})", table(["check", "column", "status", "details"], cells))
-        blocks.append(f"{_heading(result, 'Data checks')}\n\n{line}\n\n{block}")
+        blocks.append(f"{_heading(result, titles[result.step])}\n\n{line}\n\n{block}")
     return Section("checks", "data checks", "\n\n".join(blocks), 2) if blocks else None
 
 

@@ -73,6 +73,40 @@ def _history(project: Any, base_sha: str, files: list[str], rules: Any, limit: i
     return points
 
 
+def _seed_runs(project: Project, head_sha: str | None) -> tuple[Any, str | None]:
+    """train.seeds' runs of this head, from the train step's train.json (and the predictions it kept), or
+    None and why not: the gate then tests the rows alone, and never passes without saying so."""
+    from mlgate.compare.gate import SeedRuns
+    from mlgate.compare.predictions import PredictionsError, parse_predictions
+    from mlgate.errors import MlgateError
+    from mlgate.results import read_result, result_path
+
+    if not project.config.train.seeds:
+        return None, None
+    missing = "train.seeds is set but this run has no per-seed figures of the head"
+    path = result_path(project.results_dir, "train")
+    try:
+        train = read_result(path) if path.is_file() else None
+    except MlgateError as exc:
+        return None, f"{missing} ({exc}): the seed-to-seed test did not run"
+    seeded = train.evidence.get("seeds") if train is not None else None
+    if train is None or not isinstance(seeded, dict) or train.commits.get("head") != head_sha:
+        return None, f"{missing} (the train step's train.json of this commit): the seed-to-seed test did not run"
+    runs = [run for run in seeded.get("runs", ()) if isinstance(run, dict)]
+    predictions = []
+    for run in runs:
+        kept = run.get("predictions")
+        try:
+            data = (project.results_dir / kept).read_bytes() if isinstance(kept, str) else None
+            predictions.append(parse_predictions(data, kept) if data is not None else None)
+        except (OSError, PredictionsError):
+            predictions.append(None)
+    metrics = tuple(run.get("metrics") if isinstance(run.get("metrics"), dict) else {} for run in runs)
+    every = tuple(p for p in predictions if p is not None)
+    seeds = tuple(int(run.get("seed", -1)) for run in runs)
+    return SeedRuns(seeds, metrics, every if len(every) == len(runs) else None), None
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What to compare; None takes mlgate.yml's value (or the default)."""
@@ -169,6 +203,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
         predictions_path = repo.relative(Path(inputs.predictions))
     elif cfg.metrics.predictions is not None:
         predictions_path = repo.relative(cfg.resolve(cfg.metrics.predictions))
+    seed_runs, seed_note = _seed_runs(project, head_sha) if head_rev is None else (None, None)
     try:
         sides = _predictions(repo, predictions_path, base_side.rev, head_rev)
         gate = evaluate_gate(
@@ -179,6 +214,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
             significance,
             base_note,
             split=cfg.metrics.predictions_split,
+            seeds=seed_runs,
         )
     except AmbiguousMetric as exc:
         return failed(cfg.error(("metrics", "gate", exc.metric), str(exc)))
@@ -187,6 +223,10 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
 
     verdict = gate_verdict(gate.results)
     summary = summarize(gate.results, baseline=baseline, note=base_note)
+    if seed_note is not None and gate.results:  # a lucky seed must not pass the PR unsaid
+        verdict = "warn" if verdict == "pass" else verdict
+        summary = f"{summary}; {seed_note}"
+        gate.notes.append(seed_note)
     rules = [r.to_dict() for r in gate.results]
     # A base whose committed metrics are not what its code, params and data produce is no baseline to trust;
     # one reproduced here is (and says so).

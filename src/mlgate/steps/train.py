@@ -25,16 +25,26 @@ def run(inputs: Inputs, project: Project) -> StepResult:
 def _train(inputs: Inputs, project: Project) -> StepResult:
     from mlgate import gha
     from mlgate.adapters import dvc_repo, monitor
+    from mlgate.steps import seeds, stage_outputs
 
     cfg = project.config
     command = inputs.command or cfg.train.command
     repo = dvc_repo.open_project(cfg.root)
-    shown = command if isinstance(command, str) else " ".join(command)
+    outputs = stage_outputs.load(cfg)  # a bad schema file costs no training
+    param = seeds.seed_param(project)
+    files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
+    other_seeds = seeds.train_other_seeds(project, command, param, files, repo) if cfg.train.seeds else []
+    kept = seeds.first_seed_command(project, command, param)
+    seed_env = {seeds.SEED_ENV: str(cfg.train.seeds[0])} if cfg.train.seeds else None
+    shown = kept if isinstance(kept, str) else " ".join(kept)
     with gha.group(f"mlgate train: {shown}"):
         record = monitor.run_monitored(
-            command, cwd=cfg.root, log_file=project.results_dir / "train.log", tail_lines=inputs.log_tail
+            kept,
+            cwd=cfg.root,
+            log_file=project.results_dir / "train.log",
+            tail_lines=inputs.log_tail,
+            extra_env=seed_env,
         )
-    files = [repo.relative(cfg.resolve(f)) for f in cfg.metrics.files]
     snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)  # what this run produced, not the cache
 
     problems = []
@@ -52,11 +62,30 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
         summary += "" if files_read == 1 else "s"
         if not snapshot.metrics_files:
             summary += " (no metrics files: declare them in dvc.yaml or metrics.files)"
+    seeded = None
+    if cfg.train.seeds and not problems:
+        seed = cfg.train.seeds[0]
+        first = seeds.SeedRun(seed, snapshot.metrics, seeds.keep_predictions(project, seed), record.wall_seconds)
+        gated = [rule.metric for rule in cfg.metrics.metric_rules]
+        seeded = seeds.evidence([first, *other_seeds], cfg.train.seed_param, gated)
+        summary = f"{summary}; {seeded['summary']}"
     audit = None
     if cfg.train.repeat > 1 and not problems:
-        audit = _audit(project, command, snapshot.metrics, files, repo)
+        audit = _audit(project, command, snapshot.metrics, files, repo, seed_env)
         if audit.nondeterministic:
             verdict, summary = "warn", f"{summary}; {audit.summary()}"
+    checked = stage_outputs.check(cfg, outputs)  # after every run: the data the kept run left
+    notes = []
+    for output in checked:
+        flagged = [finding for finding in output["findings"] if finding["severity"] != "pass"]
+        if flagged:
+            verdict = "fail" if output["verdict"] == "fail" else "warn" if verdict == "pass" else verdict
+            summary = f"{summary}; {flagged[0]['message']}"
+            summary += f" (and {len(flagged) - 1} more)" if len(flagged) > 1 else ""
+        for finding in flagged:
+            level = "error" if finding["severity"] == "fail" else "warning"
+            message = f"data.outputs {finding['message']}"
+            notes.append(Note(level, message, finding["file"], finding["line"], "mlgate train"))
     evidence = record.to_dict() | {
         "metrics": snapshot.metrics,
         "params": snapshot.params,
@@ -65,8 +94,13 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
         "metrics_errors": {path: error.reason for path, error in snapshot.errors.items()},
         "environment": _environment(project, inputs.base),
         "determinism": audit.to_dict() if audit is not None else None,
+        "seeds": seeded,
+        "data_outputs": checked,
+        "findings": [finding for output in checked for finding in output["findings"]],
     }
     failed = verdict == "fail"
+    if verdict != "pass":
+        notes.insert(0, Note("error" if failed else "warning", f"mlgate train: {summary}"))
     return project.record(
         StepResult(
             "train",
@@ -75,8 +109,8 @@ def _train(inputs: Inputs, project: Project) -> StepResult:
             {"head": project.head_sha()},
             evidence,
             lines=(f"train: {verdict}: {summary}",),
-            err_lines=tuple(f"  | {line}" for line in record.log_tail[-20:]) if failed else (),
-            notes=(Note("error" if failed else "warning", f"mlgate train: {summary}"),) if verdict != "pass" else (),
+            err_lines=tuple(f"  | {line}" for line in record.log_tail[-20:]) if problems else (),
+            notes=tuple(notes),
         )
     )
 
@@ -113,16 +147,6 @@ def _environment(project: Project, base: str | None) -> dict[str, Any]:
     return found
 
 
-def _rerun_command(command: list[str] | str) -> list[str] | str:
-    """The same training again: `dvc repro` would find every stage up to date (or in its run-cache), so it is
-    forced to run each stage's command; any other command runs as it is."""
-    words = command.split() if isinstance(command, str) else list(command)
-    if words[:2] == ["dvc", "repro"]:
-        extra = [flag for flag in ("--force", "--no-run-cache") if flag not in words]
-        return f"{command} {' '.join(extra)}" if isinstance(command, str) else [*command, *extra]
-    return command
-
-
 def _prediction_rows(project: Project) -> list[list[str]] | None:
     import csv
 
@@ -135,21 +159,29 @@ def _prediction_rows(project: Project) -> list[list[str]] | None:
         return list(csv.reader(handle))
 
 
-def _audit(project: Project, command: list[str] | str, first: dict[str, Any], files: list[str], repo: Any) -> Any:
+def _audit(
+    project: Project,
+    command: list[str] | str,
+    first: dict[str, Any],
+    files: list[str],
+    repo: Any,
+    seed_env: dict[str, str] | None,
+) -> Any:
     """Train train.repeat − 1 more times with the same seed (the same params) and compare every run's metrics
     and predictions with the first's; a run that fails or produces no metrics is an error."""
     from mlgate import gha
     from mlgate.adapters import dvc_repo, monitor
     from mlgate.compare.determinism import audit
+    from mlgate.steps.seeds import forced
 
     cfg = project.config
     metrics, predictions = [first], [_prediction_rows(project)]
-    again = _rerun_command(command)
+    again = forced(command)
     for number in range(2, cfg.train.repeat + 1):
         shown = again if isinstance(again, str) else " ".join(again)
         with gha.group(f"mlgate train: determinism run {number} of {cfg.train.repeat}: {shown}"):
             record = monitor.run_monitored(
-                again, cwd=cfg.root, log_file=project.results_dir / f"train.repeat-{number}.log"
+                again, cwd=cfg.root, log_file=project.results_dir / f"train.repeat-{number}.log", extra_env=seed_env
             )
         snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)
         if record.exit_code != 0 or snapshot.missing or snapshot.errors:

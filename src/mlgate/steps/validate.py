@@ -77,7 +77,7 @@ def _read_data(train_path: Path, test_path: Path | None, label: str) -> tuple[Da
     return train, test
 
 
-def _load_schema(path: Path) -> tuple[DataSchema, YamlDocument]:
+def load_schema(path: Path) -> tuple[DataSchema, YamlDocument]:
     from mlgate.checks.schema import schema_from_document
     from mlgate.config.validation import validate_document
     from mlgate.config.yamlsource import read_yaml_file
@@ -384,7 +384,7 @@ def resolve(inputs: Inputs, config: Config) -> Resolved:
 def resolve_schema(inputs: Inputs, config: Config) -> tuple[Path | None, tuple[DataSchema, YamlDocument] | None]:
     """The schema file's path and its rules, read and checked (None, None without one)."""
     path = _Inputs(config).path(inputs.schema, ("data", "schema"), config.data.schema)
-    return path, _load_schema(path) if path is not None else None
+    return path, load_schema(path) if path is not None else None
 
 
 def _validate(inputs: Inputs, project: Project) -> StepResult:
