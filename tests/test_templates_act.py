@@ -20,6 +20,11 @@ FORK_TOKEN = "ghs_fork_read_only"
 FORK_RUN_ID = 4242
 MLGATE = "mlgate/mlgate@v1"
 REPRODUCED = "reproduced stage prepare"
+PULLED = "pulled from DVC remote 'storage'"  # CiRepo.add_dvc_remote's remote
+MATRIX = "mlgate-pr-matrix.yml"
+MATRIX_RUN_ID = 5150
+# The matrix template's report job names each job's bundle by its artifact (results/mlgate-results-<model>).
+LOGREG, FOREST = "mlgate-results-logreg", "mlgate-results-forest"
 
 
 def run_pr(ci_repo: CiRepo, pull: PullRequest, template: str = "mlgate-pr.yml", **options) -> ActResult:
@@ -33,6 +38,21 @@ def obtained_files(run: ActResult) -> dict[str, str]:
     (`file data/train.csv: reproduced stage prepare`); act removes the job's workspace when the job ends."""
     found = re.findall(r"^file (\S+): (.+)$", run.step(MLGATE).output, re.MULTILINE)
     return {path: detail.strip() for path, detail in found}
+
+
+def matrix_jobs(run: ActResult) -> dict[str, str]:
+    """Each job's result by its name in the workflow (act names a matrix job `train logreg-1`, and pads them)."""
+    return {re.sub(r"-\d+$", "", job.split("/", 1)[1].strip()): result for job, result in run.jobs.items()}
+
+
+def step_verdicts(body: str) -> dict[str, str]:
+    """The report's step table (`| step | [job |] verdict | in short |`): step (and job) -> its verdict."""
+    table = body.split("\n| step |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        *names, verdict, _ = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[" ".join(name.strip("`") for name in names)] = verdict.split()[-1]
+    return rows
 
 
 def workflow_run_event(ci_repo: CiRepo, pull: PullRequest, run_id: int, conclusion: str) -> dict:
@@ -146,3 +166,101 @@ def test_a_pr_without_a_dvc_remote_gets_its_data_from_prepare_and_fails_closed_o
     [check] = ci_repo.github.repo().check_runs.values()
     assert check.name == "mlgate" and check.conclusion == "failure"
     assert check.head_sha == pull.head
+
+
+def test_with_a_dvc_remote_a_harmless_pr_is_green_and_a_regressing_pr_fails_on_the_gate_after_its_comment(
+    ci_repo: CiRepo,
+) -> None:
+    """One repository whose DVC remote holds main's outputs, two pull requests, one act run each.
+
+    Harmless (train.C 0.8): the clean checkout has no data/*.csv; files on demand pulls exactly those from the
+    remote (prepare's inputs did not change, so its outputs are main's) and never reruns prepare; the PR's
+    change is trained and compared with main's model: green job, one comment, green check, every step of the
+    report judged. Regressing (train.n_features 3, a genuinely worse model): the same way to its data, the
+    comment is posted, then the job fails on the gate (its last step), and comment and check name the rule."""
+    ci_repo.allow_a_loaded_machine()
+    ci_repo.add_dvc_remote()
+    pulled = {"data/train.csv": PULLED, "data/test.csv": PULLED}
+
+    harmless = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
+    green = run_pr(ci_repo, harmless, install=False)
+    assert green.ok, green.log
+    outputs = green.outputs(MLGATE)
+    assert outputs["verdict"] in ("pass", "warn") and outputs["exit-code"] == "0", green.log
+    assert obtained_files(green) == pulled, green.log
+    printed = green.step(MLGATE).output
+    assert "Running stage 'prepare'" not in printed and "Running stage 'train'" in printed
+    [comment] = ci_repo.github.repo().comments.values()
+    assert comment.issue_number == harmless.number
+    assert f"mlgate: **{outputs['verdict']}**" in comment.body and "`train.C` `1.0` → `0.8`" in comment.body
+    assert "Files: `data/train.csv` pulled from DVC remote 'storage'" in comment.body
+    judged = step_verdicts(comment.body)
+    assert set(judged) == {"validation", "train", "tests", "serving", "compare"}, judged
+    assert set(judged.values()) <= {"pass", "warn"}, judged
+    [check] = ci_repo.github.repo().check_runs.values()
+    assert check.name == "mlgate" and check.head_sha == harmless.head
+    assert check.conclusion == ("success" if outputs["verdict"] == "pass" else "neutral")
+
+    regressing = ci_repo.open_pull("regress", {"train": {"n_features": 3}})
+    red = run_pr(ci_repo, regressing, install=False)
+    assert not red.ok, red.log
+    outputs = red.outputs(MLGATE)
+    assert outputs["verdict"] == "fail" and outputs["exit-code"] == "1", red.log
+    assert obtained_files(red) == pulled, red.log
+    # `mlgate pr` posted and succeeded, the report artifact went up; the gate's own last step failed the job.
+    posted, uploaded, gate = [s for s in red.steps if s.within == MLGATE and s.name != MLGATE][-3:]
+    assert "mlgate --config" in posted.name and posted.result == "success", posted
+    assert uploaded.name.startswith("actions/upload-artifact") and uploaded.result == "success", uploaded
+    assert gate.name.startswith("exit ") and gate.result == "failure", gate
+    [comment] = [c for c in ci_repo.github.repo().comments.values() if c.issue_number == regressing.number]
+    assert "## ❌ mlgate: **fail** · `accuracy` fell" in comment.body, comment.body[:1500]
+    [check] = [c for c in ci_repo.github.repo().check_runs.values() if c.head_sha == regressing.head]
+    assert check.name == "mlgate" and check.conclusion == "failure"
+    assert (check.title or "").startswith("fail: accuracy fell"), check.title
+
+
+def test_matrix_template_merges_each_jobs_results_into_one_report_and_a_job_that_left_none_is_an_error(
+    ci_repo: CiRepo,
+) -> None:
+    """mlgate-pr-matrix.yml with a DVC remote: one job per model (logreg, forest), each validating, training its
+    configuration and comparing it with main's logreg model, then one report job merging their bundles into one
+    sticky comment and one check run. The example's forest is the worse model (its accuracy falls 5 pts): its
+    row fails and so does the merged gate, while logreg's passes. A second run where only the logreg job runs
+    (act --matrix; forest never starts, as a job cancelled before its first step) leaves forest no results: the
+    same comment shows forest as an errored row, and the gate does not pass."""
+    ci_repo.allow_a_loaded_machine()
+    ci_repo.add_dvc_remote()
+    pull = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
+    artifacts = ci_repo.scratch / "artifacts"
+
+    full = run_pr(ci_repo, pull, MATRIX, install=False, run_id=MATRIX_RUN_ID)
+    assert matrix_jobs(full) == {"train logreg": "success", "train forest": "success", "report": "failure"}, full.log
+    uploaded = {p.name for p in (artifacts / str(MATRIX_RUN_ID)).iterdir()}
+    assert {"mlgate-results-logreg", "mlgate-results-forest"} <= uploaded, full.log
+    [comment] = ci_repo.github.repo().comments.values()
+    assert step_verdicts(comment.body) == {
+        **{f"{step} {LOGREG}": "pass" for step in ("validation", "train", "compare")},
+        **{f"{step} {FOREST}": "pass" for step in ("validation", "train")},
+        f"compare {FOREST}": "fail",
+    }, comment.body
+    assert f"## ❌ mlgate: **fail** · `{FOREST}`: `accuracy` fell" in comment.body, comment.body[:1500]
+    assert "`train.model` `logreg` → `forest`" in comment.body  # each job trained its own configuration
+    [check] = ci_repo.github.repo().check_runs.values()
+    assert check.name == "mlgate" and check.head_sha == pull.head and check.conclusion == "failure"
+    assert (check.title or "").startswith(f"fail: {FOREST}: accuracy fell"), check.title
+
+    partial = run_pr(ci_repo, pull, MATRIX, install=False, run_id=MATRIX_RUN_ID + 1, matrix={"model": "logreg"})
+    assert matrix_jobs(partial) == {"train logreg": "success", "report": "failure"}, partial.log
+    uploaded = {p.name for p in (artifacts / str(MATRIX_RUN_ID + 1)).iterdir()}
+    assert "mlgate-results-logreg" in uploaded and "mlgate-results-forest" not in uploaded, partial.log
+    [updated] = ci_repo.github.repo().comments.values()  # the sticky comment, edited in place
+    assert updated.id == comment.id
+    assert step_verdicts(updated.body) == {
+        **{f"{step} {LOGREG}": "pass" for step in ("validation", "train", "compare")},
+        f"report {FOREST}": "error",
+    }, updated.body
+    assert f"## ⛔ mlgate: **error** · `{FOREST}`: `report` errored" in updated.body, updated.body[:1500]
+    assert f"results/{FOREST}: holds no step results" in updated.body
+    latest = max(ci_repo.github.repo().check_runs.values(), key=lambda run: run.id)
+    assert latest.head_sha == pull.head and latest.conclusion == "failure"
+    assert (latest.title or "").startswith(f"error: {FOREST}"), latest.title

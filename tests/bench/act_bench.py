@@ -320,13 +320,15 @@ class ActBench:
         env: Mapping[str, str] | None = None,
         cache: Path | None = None,
         job: str | None = None,
+        matrix: Mapping[str, str] | None = None,
         actor: str = "octocat",
         install: bool = True,
         timeout: float = RUN_TIMEOUT,
     ) -> ActResult:
         """Run `workflow` for one event; `git_remotes` holds the bare repositories (<owner>/<name>.git) that
         ${GITHUB_SERVER_URL}/<owner>/<name> means to git. `install=False`: mlgate's venv is restored as from
-        actions/cache (see `restored_mlgate`) instead of installed."""
+        actions/cache (see `restored_mlgate`) instead of installed. `matrix` runs only the matrix jobs with those
+        values (act's --matrix): the others never start, as jobs cancelled before their first step."""
         workspace.mkdir(parents=True, exist_ok=True)
         event_file = workspace.parent / f"event-{os.getpid()}-{next(_run_ids)}.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
@@ -374,6 +376,8 @@ class ActBench:
             command += ["--input", f"{name}={value}"]
         if job:
             command += ["-j", job]
+        for name, value in (matrix or {}).items():
+            command += ["--matrix", f"{name}:{value}"]
         # Every git command of the job (checkout, mlgate's pushes) reaches the bare remotes through the runner's
         # git config, a file: GIT_CONFIG_COUNT entries would be replaced by a command setting its own (mlgate's
         # one-command token header does).
