@@ -29,7 +29,7 @@ from mlgate.checks.schema import infer_schema, schema_from_document, schema_to_d
 from mlgate.checks.validation import CheckOptions, run_checks
 from mlgate.stream import checks as streamed
 from mlgate.stream.scan import schema_ranges
-from mlgate.stream.summary import DatasetSummary
+from mlgate.stream.summary import HASH_SPACE, DatasetSummary, HashSample
 
 RAW_EMAIL = "jane.doe@hospital.example.org"
 
@@ -171,6 +171,27 @@ def test_over_budget_hash_samples_estimate_duplicates_and_leakage_with_a_stated_
         leak.severity == "fail"
         and abs(leak.numbers["leaked_rows"] - 2_000) <= leak.numbers["estimate"]["interval_95"] * 1.5
     )
+
+
+@pytest.mark.parametrize("kept", [None, 40_000])
+def test_hash_samples_fold_batches_and_partitions_into_the_bottom_k_of_all_rows(kept: int | None) -> None:
+    """Folded batch by batch, or as two partitions merged, a hash sample holds exactly the `kept` smallest
+    distinct hashes (all of them while they fit) with every row's count, and the next hash as its threshold."""
+    rng = np.random.default_rng(5)
+    parts = [rng.integers(0, 2**63, size=60_000, dtype=np.int64).view(np.uint64) * np.uint64(2) for _ in range(8)]
+    parts += [part[:20_000] for part in parts[:4]]  # repeats, within and across partitions
+    budget = 12 * (kept or 10**7)
+    distinct, counts = np.unique(np.concatenate(parts), return_counts=True)
+    threshold = int(distinct[kept]) if kept else HASH_SPACE
+    one, first, second = HashSample(budget), HashSample(budget), HashSample(budget)
+    for index, part in enumerate(parts):
+        one.add(part)
+        (first if index % 2 else second).add(part)
+    one.finish()
+    first.merge(second)
+    for sample in (one, first):
+        assert sample.threshold == threshold and sample.exact == (kept is None)
+        assert np.array_equal(sample.hashes, distinct[:kept]) and np.array_equal(sample.counts, counts[:kept])
 
 
 @pytest.fixture(scope="module")

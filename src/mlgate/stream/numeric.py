@@ -75,11 +75,18 @@ class NumericSketch:
             self.sketch = new_kll()
 
     def update(self, array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        """Add a batch; the finite values it held (for callers that count more of them)."""
+        """Add a batch; the finite values it held, sorted (for callers that count more of them)."""
+        values = finite_numbers(array)
+        return self.add(values, len(array) - len(values))
+
+    def add(self, values: np.ndarray, missing: int) -> np.ndarray:
+        """Add a batch's present values (float64, NaN-free, any order) and how many were missing; the values,
+        sorted. Sorted first: KLL then finds its level-0 buffer already in order (half the cost of an update;
+        numpy's sort releases the GIL, KLL's update does not). KLL's error bound holds for any order."""
         import numpy as np
 
-        values = finite_numbers(array)
-        self.nulls += len(array) - len(values)
+        values = np.sort(values)
+        self.nulls += missing
         if len(values):
             self.sketch.update(values)
             mean = float(np.mean(values))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
 from mlgate.stream.source import Piece, Source, WidenColumn
 from mlgate.stream.summary import DatasetSummary
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from mlgate.checks.schema import DataSchema
 
 # Of data.memory_budget, each of a file's two hash samples may take this share (both files: half the budget);
@@ -64,7 +66,43 @@ def summarize(
     ranges: Mapping[str, tuple[float, float]],
     partition: Partition | None = None,
 ) -> DatasetSummary:
-    """Every batch of `source` (or of its partition) summarized; a CSV column found wider restarts the scan."""
+    """Every batch of `source` (or of its partition) summarized; a CSV column found wider restarts the scan.
+
+    The columns of a batch are summarized by a pool of threads, one per core: Arrow's kernels and numpy's
+    release the GIL; the next batch is read meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(_cores(), thread_name_prefix="mlgate-columns") as pool:
+        return _summarize(source, name, features, budget=budget, ranges=ranges, partition=partition, map=pool.map)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _prefetched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches of `batches`, each read by a thread of its own while the one before is summarized."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="mlgate-reader") as reader:
+        pending = reader.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = reader.submit(next, batches, None)
+            yield batch
+
+
+def _summarize(
+    source: Source,
+    name: str,
+    features: Sequence[str],
+    *,
+    budget: int,
+    ranges: Mapping[str, tuple[float, float]],
+    partition: Partition | None,
+    map: Callable[..., Iterable[Any]],
+) -> DatasetSummary:
     while True:
         summary = DatasetSummary.empty(
             name,
@@ -77,8 +115,8 @@ def summarize(
         )
         pieces = source.pieces()
         try:
-            for batch in source.batches(partition.select(pieces) if partition else pieces):
-                summary.update(batch)
+            for batch in _prefetched(source.batches(partition.select(pieces) if partition else pieces)):
+                summary.update(batch, map)
             return summary.finish()
         except WidenColumn as signal:
             source.widen(signal)

@@ -16,7 +16,7 @@ sample), and counts are estimated from it with a stated error.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,27 +57,58 @@ def _fmix(bits: np.ndarray) -> np.ndarray:
 def column_hash(array: pa.Array) -> np.ndarray:
     """One uint64 per row; equal values hash equal in any batch and any file (1 and 1.0 included)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
-    from pandas.util import hash_array
 
     kind = kind_of(array.type)
     if kind == "datetime":
-        hashes = _fmix(temporal_ticks(array).view(np.uint64))
-    elif kind in ("integer", "number", "boolean"):
-        numbers = array.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False) + 0.0  # -0.0 is 0.0
-        numbers[np.isnan(numbers)] = np.nan  # one NaN bit pattern
-        hashes = _fmix(numbers.view(np.uint64))
-    else:
-        encoded = pc.dictionary_encode(array)
-        dictionary = encoded.dictionary
-        if not len(dictionary):
-            return np.full(len(array), _NULL_HASH, dtype=np.uint64)
-        distinct = hash_array(dictionary.to_numpy(zero_copy_only=False).astype(object))
-        hashes = distinct[encoded.indices.fill_null(0).to_numpy()]
+        return _with_nulls(_fmix(temporal_ticks(array).view(np.uint64)), array)
+    if kind in ("integer", "number", "boolean"):
+        return number_hash(dense_numbers(array), array)
+    return text_hash(pc.dictionary_encode(array), array)
+
+
+def dense_numbers(array: pa.Array) -> np.ndarray:
+    """A numeric (or boolean) column as float64, nulls as NaN."""
+    import pyarrow as pa
+
+    return array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def number_hash(dense: np.ndarray, array: pa.Array) -> np.ndarray:
+    """column_hash of a numeric column from its dense_numbers."""
+    import numpy as np
+
+    numbers = dense + 0.0  # -0.0 is 0.0
+    numbers[np.isnan(numbers)] = np.nan  # one NaN bit pattern
+    return _with_nulls(_fmix(numbers.view(np.uint64)), array)
+
+
+def text_hash(encoded: pa.DictionaryArray, array: pa.Array) -> np.ndarray:
+    """column_hash of any other column from its dictionary encoding: each distinct value is hashed once."""
+    import numpy as np
+    from pandas.util import hash_array
+
+    dictionary = encoded.dictionary
+    if not len(dictionary):
+        return np.full(len(array), _NULL_HASH, dtype=np.uint64)
+    distinct = hash_array(dictionary.to_numpy(zero_copy_only=False).astype(object))
+    return _with_nulls(distinct[encoded.indices.fill_null(0).to_numpy()], array)
+
+
+def _with_nulls(hashes: np.ndarray, array: pa.Array) -> np.ndarray:
+    import numpy as np
+
     if array.null_count:
         hashes = np.where(array.is_null().to_numpy(zero_copy_only=False), np.uint64(_NULL_HASH), hashes)
     return hashes
+
+
+def _code_counts(encoded: pa.DictionaryArray) -> np.ndarray:
+    """Rows per dictionary entry of a dictionary encoding (nulls are not entries)."""
+    import numpy as np
+
+    codes = encoded.indices.drop_null().to_numpy()
+    return np.bincount(codes, minlength=len(encoded.dictionary)).astype(np.int64)
 
 
 def combine(start: np.ndarray, column: np.ndarray) -> np.ndarray:
@@ -92,9 +123,10 @@ def _hll_update(registers: np.ndarray, hashes: np.ndarray) -> None:
 
     index = (hashes >> np.uint64(64 - HLL_PRECISION)).astype(np.intp)
     rest = (hashes << np.uint64(HLL_PRECISION)).astype(np.float64)
-    with np.errstate(divide="ignore"):
-        zeros = 63 - np.floor(np.log2(rest))  # leading zeros; rest == 0 gives inf, capped below
-    rank = np.minimum(zeros + 1, 64 - HLL_PRECISION + 1).astype(np.uint8)
+    # floor(log2(rest)) is the float's exponent field (rest == 0: exponent -1023, capped below); 63 - it is
+    # the leading zeros.
+    exponent = (rest.view(np.int64) >> 52) - 1023
+    rank = np.minimum(64 - exponent, 64 - HLL_PRECISION + 1).astype(np.uint8)
     np.maximum.at(registers, index, rank)
 
 
@@ -158,33 +190,57 @@ class ColumnSummary:
             return hll_estimate(self.hll)
         return len(self.counts) + (1 if self.nans else 0)
 
-    def update(self, array: pa.Array, hashes: np.ndarray) -> None:
-        import pyarrow as pa
+    def update(self, array: pa.Array) -> np.ndarray:
+        """Add a batch of the column; its rows' hashes (column_hash), for the row hashes of the file."""
         import pyarrow.compute as pc
 
         self.rows += len(array)
         self.nulls += array.null_count
-        if pa.types.is_floating(array.type):
-            self.nans += pc.sum(pc.is_nan(array)).as_py() or 0
+        if self.numbers is not None:
+            hashes = self._add_numbers(array)
+            self._count(array)
+        elif self.kind == "string":
+            # Dictionary-encoded once: the hashes, counts and bounds all come from the distinct values.
+            encoded = pc.dictionary_encode(array)
+            hashes = text_hash(encoded, array)
+            self._bounds(encoded.dictionary)
+            self._count_distinct(encoded.dictionary, _code_counts(encoded))
+        else:
+            hashes = column_hash(array)
+            self._bounds(array)
+            self._count(array)
+        if self.overflowed:
+            _hll_update(self.hll, hashes)
+        return hashes
+
+    def _bounds(self, array: pa.Array) -> None:
+        import pyarrow.compute as pc
+
         bounds = pc.min_max(array)
         if bounds["min"].is_valid:
             self._widen(bounds["min"].as_py(), bounds["max"].as_py())
-        if self.numbers is not None:
-            self._add_numbers(array)
-        self._count(array)
-        if self.overflowed:
-            _hll_update(self.hll, hashes)
 
     def _widen(self, low: Any, high: Any) -> None:
         self.low = low if self.low is None or low < self.low else self.low
         self.high = high if self.high is None or high > self.high else self.high
 
-    def _add_numbers(self, array: pa.Array) -> None:
+    def _add_numbers(self, array: pa.Array) -> np.ndarray:
+        """The numeric statistics of a batch, from one float64 copy of it; its hashes."""
         import numpy as np
+        import pyarrow as pa
 
-        values = self.numbers.update(array)
+        dense = dense_numbers(array)
+        missing = np.isnan(dense)
+        values = self.numbers.add(dense[~missing], int(np.count_nonzero(missing)))
+        if pa.types.is_floating(array.type):
+            self.nans += len(array) - array.null_count - len(values)
+            if len(values):  # sorted: NaN skipped, as Arrow's min_max skips it
+                self._widen(float(values[0]), float(values[-1]))
+        else:
+            self._bounds(array)  # integers keep their type (and precision past 2**53)
         for position, (low, high) in enumerate(self.ranges):
             self.outside[position] += int(np.count_nonzero((values < low) | (values > high)))
+        return number_hash(dense, array)
 
     def _count(self, array: pa.Array) -> None:
         import pyarrow.compute as pc
@@ -193,14 +249,20 @@ class ColumnSummary:
             self._scan_pii(array)
             return
         counted = pc.value_counts(array.drop_null())
-        values, counts = counted.field("values"), counted.field("counts")
+        self._count_distinct(counted.field("values"), counted.field("counts").to_numpy())
+
+    def _count_distinct(self, values: pa.Array, counts: np.ndarray) -> None:
+        """Add a batch's distinct present values (first-seen order) and their rows."""
+        if self.overflowed:
+            self._scan_pii_distinct(values, counts)
+            return
         if len(values) > COUNT_CAP or (
             len(self.counts) + len(values) > COUNT_CAP and len(set(self.counts) | set(values.to_pylist())) > COUNT_CAP
         ):
             self._overflow()
-            self._scan_pii_distinct(values, counts.to_numpy())
-            values, counts = values.slice(0, COUNT_CAP), counts.slice(0, COUNT_CAP)  # examples only from here
-        self._absorb_counts(zip(values.to_pylist(), counts.to_pylist(), strict=True))
+            self._scan_pii_distinct(values, counts)
+            values, counts = values.slice(0, COUNT_CAP), counts[:COUNT_CAP]  # examples only from here
+        self._absorb_counts(zip(values.to_pylist(), counts.tolist(), strict=True))
 
     def _absorb_counts(self, pairs: Iterable[tuple[Any, int]]) -> None:
         for value, count in pairs:
@@ -360,7 +422,9 @@ class HashSample:
             hashes = hashes[hashes < np.uint64(self.threshold)]
         self._pending.append(hashes)
         self._pending_rows += len(hashes)
-        if self._pending_rows >= max(len(self.hashes), _COMPACT_ROWS):
+        # Pending rows are folded in once they are a quarter of the kept ones (or _COMPACT_ROWS): a fold costs
+        # a pass over the kept hashes, and its memory is the kept hashes once more plus a few copies of these.
+        if self._pending_rows >= max(min(len(self.hashes), self.limit) // 4, _COMPACT_ROWS):
             self.finish()
 
     def finish(self) -> None:
@@ -373,25 +437,32 @@ class HashSample:
         distinct, counts = np.unique(batch, return_counts=True)
         self._absorb(distinct, counts.astype(np.uint32))
 
+    @property
+    def limit(self) -> int:
+        """How many distinct hashes the budget holds."""
+        return max(self.budget // BYTES_PER_HASH, 1)
+
     def _absorb(self, hashes: np.ndarray, counts: np.ndarray) -> None:
+        """Fold in sorted distinct hashes with their rows: counts of hashes already kept grow in place, the
+        others are inserted in order (no sort of the whole: the kept hashes are copied once)."""
         import numpy as np
 
         if self.threshold < HASH_SPACE:
             keep = hashes < np.uint64(self.threshold)
             hashes, counts = hashes[keep], counts[keep]
-        merged = np.concatenate((self.hashes, hashes))
-        if not len(merged):
+        if not len(hashes):
             return
-        weights = np.concatenate((self.counts, counts))
-        order = np.argsort(merged, kind="stable")
-        merged, weights = merged[order], weights[order]
-        starts = np.flatnonzero(np.concatenate(([True], merged[1:] != merged[:-1])))
-        self.hashes = merged[starts]
-        self.counts = np.add.reduceat(weights, starts).astype(np.uint32)
-        limit = max(self.budget // BYTES_PER_HASH, 1)
+        at = np.searchsorted(self.hashes, hashes)
+        known = at < len(self.hashes)
+        known[known] = self.hashes[at[known]] == hashes[known]
+        self.counts[at[known]] += counts[known].astype(np.uint32)
+        fresh = ~known
+        self.hashes = np.insert(self.hashes, at[fresh], hashes[fresh])
+        self.counts = np.insert(self.counts, at[fresh], counts[fresh].astype(np.uint32))
+        limit = self.limit
         if len(self.hashes) > limit:  # keep the `limit` smallest hashes: the threshold drops to the next one
             self.threshold = int(self.hashes[limit])
-            self.hashes, self.counts = self.hashes[:limit], self.counts[:limit]
+            self.hashes, self.counts = self.hashes[:limit].copy(), self.counts[:limit].copy()
 
     def merge(self, other: HashSample) -> None:
         self.finish()
@@ -458,13 +529,14 @@ class DatasetSummary:
     def name(self) -> str:
         return self.path
 
-    def update(self, batch: pa.RecordBatch) -> None:
+    def update(self, batch: pa.RecordBatch, map: Callable[..., Iterable[Any]] = map) -> None:
+        """Add a record batch; `map` runs the columns' updates (a thread pool's map runs them side by side:
+        each column is its own summary, and its batches still arrive in order)."""
         import numpy as np
 
-        arrays = {name: _decoded(batch.column(name)) for name in self.columns}
-        hashes = {name: column_hash(array) for name, array in arrays.items()}
-        for name, array in arrays.items():
-            self.columns[name].update(array, hashes[name])
+        columns = list(self.columns.values())
+        arrays = [_decoded(batch.column(column.name)) for column in columns]
+        hashes = dict(zip(self.columns, map(ColumnSummary.update, columns, arrays), strict=True))
         combined = np.zeros(batch.num_rows, dtype=np.uint64)
         for name in self.features:
             combined = combine(combined, hashes[name])
