@@ -1,44 +1,50 @@
-"""Setup: actions/setup's install (uv, from the hash-locked files, and its cache) vs `pip install` of the same
-packages from the same package index.
+"""Setup under a real Actions runner (act): actions/setup (uv, hash-locked, cached venv) vs `pip install` of the
+same packages from the same package index, each a step of a one-job workflow that nektos/act runs.
 
-Every measured run is a fresh runner: a new MLGATE_HOME, empty uv and pip caches, the job's interpreter (the
-base interpreter of the one running the benchmarks, never a venv), and whatever package index, extra indexes and
-find-links pip is configured with on this machine, which install.sh hands to uv too. Each figure:
+The runner is the template tests' act bench (tests/bench/act_bench.py: host mode, the runner image's CPython 3.12
+as python3, this checkout as mlgate/mlgate@v1, the actions/cache stand-in speaking act's cache server with GNU
+tar + zstd as actions/cache does). Unlike the template tests, every measured run here goes to the network: a new
+uv cache, a new pip cache, no offline flags, and the package index, extra indexes and find-links pip is
+configured with on this machine, which install.sh hands to uv too. Each figure is act's own time of the step:
 
-- cold (a cache miss): `install.sh install` with extras all vs what the setup step ran before the locks,
-  `python -m venv V && V/bin/python -m pip install --no-compile -c constraints.txt 'SRC[all]'`;
-- warm (a cache hit in a later job): `install.sh prepare`, the venv restored from the zstd tar actions/cache
-  saves (`tar --use-compress-program unzstd`, as actions/cache extracts it), `install.sh install`; vs the cold
-  pip install, which pip pays again in every job (its own cache, setup-python's `cache: pip`, still resolves
-  and installs every package; this machine's index does not even let pip cache the downloads);
-- slim (the fork-PR poster): `install.sh install` with extras report vs the whole stack the poster installed
-  before (the cold pip install) and vs pip of the same three packages (`pip install -c constraints.txt SRC`).
+- cold (a cache miss): `uses: mlgate/mlgate/actions/setup@v1` (extras all; its prepare, the cache lookup and
+  install.sh install) vs what the setup step ran before the locks, `python3 -m venv V && V/bin/python -m pip
+  install --no-compile -c constraints.txt 'SRC[all]'`; the cold job also pays the cache save at its end (post
+  step, stated apart);
+- warm (a cache hit in a later job): the same setup step in a new act run whose cache server holds what the cold
+  job saved; vs the cold pip install, which pip pays again in every job (its own cache, setup-python's
+  `cache: pip`, still resolves and installs every package);
+- slim (the fork-PR poster): the setup step with extras report (no cache service) vs the whole stack the poster
+  installed before (the cold pip install) and vs pip of the same three packages (`pip install -c constraints.txt
+  SRC`).
 
-The cache's download from GitHub is not part of the warm figures (there is no GitHub here); the compressed size
-is stated so that it can be added at the runner's bandwidth.
+GitHub gives every job of a runner the same RUNNER_TEMP (/home/runner/work/_temp), so a venv saved by one job is
+restored at the path it was built at; act's host mode gives each job a new one, so MLGATE_HOME is one path for all
+runs here (moved aside between them). The cache's download from GitHub is not part of the warm figures (act's
+cache server is on loopback); the archive's size is stated so that it can be added at the runner's bandwidth.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import os
+import resource
 import shutil
-import subprocess
-from collections.abc import Callable
+import statistics
+import sys
+import time
+from collections.abc import Mapping
+from itertools import count
 from pathlib import Path
+from typing import Any
 
 from benchmarks.harness import (
     REPO_ROOT,
     BenchError,
-    Case,
     Context,
     Measurement,
     Row,
     Section,
     at_most,
-    interleave,
-    measure,
     median_cpu,
     median_wall,
     mib,
@@ -48,122 +54,113 @@ from benchmarks.harness import (
     wall_summary,
 )
 
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
 NAME = "setup_install"
-TITLE = "Setup: actions/setup (uv, hash-locked, cached venv) vs `pip install` of the same packages"
-INSTALL = REPO_ROOT / "actions" / "setup" / "install.sh"
+TITLE = "Setup under act: actions/setup (uv, hash-locked, cached venv) vs `pip install` of the same packages"
 MAX_COLD_VS_PIP = 0.4
 MAX_WARM_S = 5.0
 MAX_SLIM_S = 10.0
 REPEATS = 3
 COLD_REPEATS = 2  # a cold install of the whole stack downloads ~200 packages: minutes each at this index's speed
-PIP_FLAGS = ("--disable-pip-version-check", "--no-input", "--progress-bar off", "--quiet", "--no-compile")
-# What a clean runner environment leaves out: the benchmark's own venv and anything pointing mlgate elsewhere.
-DROPPED = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_CACHE_DIR", "PIP_CACHE_DIR", "PIP_NO_CACHE_DIR")
+SETUP = "mlgate/mlgate/actions/setup@v1"
+PIP_STEP = "pip install"
+PIP_FLAGS = "--disable-pip-version-check --no-input --progress-bar off --quiet --no-compile"
+WORKFLOW = """name: setup benchmark
+on: workflow_dispatch
+jobs:
+  setup:
+    runs-on: ubuntu-latest
+    steps:
+"""
+SETUP_STEPS = f"""      - uses: {SETUP}
+        with:
+          extras: {{extras}}
+"""
+PIP_STEPS = f"""      - name: {PIP_STEP}
+        env:
+          PIP_ROOT_USER_ACTION: ignore
+        run: >-
+          python3 -m venv "$RUNNER_TEMP/venv" &&
+          "$RUNNER_TEMP/venv/bin/python" -m pip install {PIP_FLAGS} -c "$SRC/constraints.txt" "$SRC{{extras}}"
+"""
 
 
-def job_python(ctx: Context) -> str:
-    """The interpreter a job's setup-python would give: the base interpreter of the measured venv."""
-    probe = "import sys, pathlib; print(pathlib.Path(sys.base_prefix, 'bin', 'python%d.%d' % sys.version_info[:2]))"
-    return measure([str(ctx.python), "-c", probe]).stdout.strip()
+class ActSetup:
+    """One-job workflows run by the act bench, each in a new folder, with new package caches (a cold runner)."""
 
+    def __init__(self, ctx: Context) -> None:
+        from bench.act_bench import ActBench
 
-class Runner:
-    """One fresh runner's folders under `root`, and the environment its steps see."""
+        self.root = ctx.work_dir / "act-setup"
+        self.bench = ActBench.at(self.root / "bench")  # its release copy is this checkout, as it is now
+        self.home = self.root / "mlgate-home"  # MLGATE_HOME: one path for every job (see the module docstring)
+        self.loads: list[float] = []
+        self._runs = count(1)
 
-    def __init__(self, ctx: Context, root: Path, python: str) -> None:
-        self.root, self.python = root, python
-        self.home, self.uv_cache, self.pip_cache = root / "mlgate", root / "uv-cache", root / "pip-cache"
-        self.venv, self.source = root / "venv", root / "src-copy"
-        self._runs = itertools.count(1)
-        venv_bin = str(ctx.python.parent)
-        path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
-        clean = {k: v for k, v in os.environ.items() if k not in DROPPED and not k.startswith(("MLGATE_", "GITHUB_"))}
-        self.env = clean | {
-            "PATH": path,
-            "MLGATE_PYTHON": python,
+    def run(self, steps: str, *, cache: Path | None = None) -> tuple[Any, float, float]:
+        """The workflow with these steps, from a fresh runner; (act's result, act's wall time, its CPU time)."""
+        number = next(self._runs)
+        folder = self.root / f"run-{number}"
+        workflow = folder / "setup.yml"
+        workflow.parent.mkdir(parents=True)
+        workflow.write_text(WORKFLOW + steps, encoding="utf-8")
+        source = folder / "src"  # what pip builds mlgate from: a copy of the action's sources
+        source.mkdir()
+        for name in ("pyproject.toml", "README.md", "constraints.txt"):
+            shutil.copy(REPO_ROOT / name, source / name)
+        shutil.copytree(REPO_ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        if self.home.exists():  # moved aside, not deleted: deleting ~40,000 files would load the next run's disk
+            self.home.rename(self.root / f"mlgate-home-{number}")
+        env = {
             "MLGATE_HOME": str(self.home),
-            "UV_CACHE_DIR": str(self.uv_cache),
-            "PIP_CACHE_DIR": str(self.pip_cache),
-            "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1",
+            "SRC": str(source),
+            # cold caches, and the package index instead of the bench's offline sources
+            "UV_CACHE_DIR": str(folder / "uv-cache"),
+            "PIP_CACHE_DIR": str(folder / "pip-cache"),
+            "UV_OFFLINE": "0",
+            "PIP_NO_INDEX": "0",
+            "PIP_FIND_LINKS": os.environ.get("PIP_FIND_LINKS", ""),  # the machine's, not the bench's uv wheel
         }
-
-    def fresh(self) -> Callable[[], None]:
-        """Before a run: nothing installed, no cache. The last run's folder is moved aside, not deleted: deleting
-        a venv of ~50,000 files takes minutes on a busy disk, and would compete with the next measured run."""
-
-        def prepare() -> None:
-            if self.root.exists():
-                self.root.rename(self.root.with_name(f"{self.root.name}-done-{next(self._runs)}"))
-            self.root.mkdir(parents=True)
-            self.source.mkdir()  # the action's sources as pip builds them (a copy: pip must not touch the repo)
-            for name in ("pyproject.toml", "README.md"):
-                shutil.copy(REPO_ROOT / name, self.source / name)
-            shutil.copytree(REPO_ROOT / "src", self.source / "src", ignore=shutil.ignore_patterns("__pycache__"))
-
-        return prepare
-
-    def mlgate(self, extras: str) -> Case:
-        env = self.env | {"MLGATE_EXTRAS": extras}
-        return Case([str(INSTALL), "install"], env=env, prepare=self.fresh())
-
-    def mlgate_from_cache(self, extras: str, cached_venv: Path) -> Case:
-        """The action's three steps on a cache hit: prepare, actions/cache's restore, install."""
-        script = (
-            '"$INSTALL" prepare >/dev/null && mkdir -p "$MLGATE_HOME" && '
-            'tar -xf "$CACHED" -P -C "$MLGATE_HOME" --use-compress-program unzstd && "$INSTALL" install'
+        self.loads.append(os.getloadavg()[0])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        result = self.bench.run(
+            workflow,
+            "workflow_dispatch",
+            {},
+            workspace=folder / "work" / "demo" / "demo",
+            api_url="http://127.0.0.1:9/api/v3",  # nothing here talks to GitHub
+            server_url="http://127.0.0.1:9",
+            git_remotes=folder / "remotes",
+            artifacts=folder / "artifacts",
+            token="ghs_setup_benchmark",
+            cache=cache,
+            env=env,
         )
-        env = self.env | {"MLGATE_EXTRAS": extras, "INSTALL": str(INSTALL), "CACHED": str(cached_venv)}
-        return Case(["bash", "-c", script], env=env, prepare=self.fresh())
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if not result.ok:
+            raise BenchError(f"act run {number} failed:\n{result.log[-3000:]}")
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        return result, wall, cpu
 
-    def pip(self, requirement: str) -> Case:
-        """The venv and one pip install of `requirement` (SRC is the copy of the sources) under constraints.txt."""
-        script = (
-            '"$JOB_PYTHON" -m venv "$VENV" && "$VENV/bin/python" -m pip install '
-            + " ".join(PIP_FLAGS)
-            + f' -c "$CONSTRAINTS" "{requirement}"'
-        )
-        env = self.env | {
-            "JOB_PYTHON": self.python,
-            "VENV": str(self.venv),
-            "SRC": str(self.source),
-            "CONSTRAINTS": str(REPO_ROOT / "constraints.txt"),
-            "PIP_ROOT_USER_ACTION": "ignore",
+    def setup(self, extras: str, *, cache: Path | None = None) -> tuple[Measurement, dict[str, float]]:
+        """The setup step's time, and its parts: the cache restore (its actions/cache step) and, when there is a
+        cache service, the cache save at the end of the job (the post steps)."""
+        result, _, cpu = self.run(SETUP_STEPS.format(extras=extras), cache=cache)
+        step = result.step(SETUP)
+        inner = [s for s in result.steps if s.within == step.within and s.name.startswith("actions/cache@")]
+        parts = {
+            "restore": sum(s.seconds for s in inner if s.stage == "Main"),
+            "save": sum(s.seconds for s in inner if s.stage == "Post"),
         }
-        return Case(["bash", "-c", script], env=env, prepare=self.fresh())
+        return Measurement(step.seconds, float("nan"), 0, step.output, "", cpu_s=cpu), parts
 
-
-def tar(folder: Path, into: Path) -> None:
-    """`folder` as actions/cache saves it: a zstd-compressed tar, paths relative to its parent."""
-    subprocess.run(
-        [
-            "tar",
-            "--posix",
-            "-cf",
-            str(into),
-            "-P",
-            "-C",
-            str(folder.parent),
-            "--use-compress-program",
-            "zstdmt",
-            folder.name,
-        ],
-        check=True,
-        timeout=900,
-    )
-
-
-def keep(source: Path, archive: Path) -> Callable[[], None]:
-    """After a kept run: `source` saved once as actions/cache would save it."""
-
-    def save() -> None:
-        if not archive.exists():
-            tar(source, archive)
-
-    return save
-
-
-def size(archive: Path) -> str:
-    return mib(archive.stat().st_size / 2**20)
+    def pip(self, extras: str) -> Measurement:
+        result, _, cpu = self.run(PIP_STEPS.format(extras=extras))
+        step = result.step(PIP_STEP)
+        return Measurement(step.seconds, float("nan"), 0, step.output, "", cpu_s=cpu)
 
 
 def cpu(runs: list[Measurement]) -> str:
@@ -174,27 +171,48 @@ def run(ctx: Context) -> Section:
     if ctx.smoke:
         why = "smoke mode installs nothing: each figure downloads the whole stack from the package index"
         return not_measurable(NAME, TITLE, ctx, "cold, warm and slim setup", "see `make bench`", why)
-    python = job_python(ctx)
-    cached_venv = ctx.work_dir / "mlgate-venv.tzst"
-    mlgate_runner = Runner(ctx, ctx.work_dir / "runner-mlgate", python)
-    pip_runner = Runner(ctx, ctx.work_dir / "runner-pip", python)
-    # after a cold run: the venv as actions/cache saves it at the end of the job, for the warm runs
-    saving = dataclasses.replace(mlgate_runner.mlgate("all"), after=keep(mlgate_runner.home / "venv", cached_venv))
-    cold = interleave({"mlgate": saving, "pip": pip_runner.pip("$SRC[all]")}, repeats=COLD_REPEATS, warmup=0)
-    warm = interleave({"mlgate": mlgate_runner.mlgate_from_cache("all", cached_venv)}, repeats=REPEATS, warmup=0)
-    if any("is up to date" not in run.stdout for run in warm["mlgate"]):  # a reinstall is no cache hit
-        raise BenchError("the restored venv was not taken as ready: did the sources change during the run?")
-    slim = interleave(
-        {"mlgate": mlgate_runner.mlgate("report"), "pip": pip_runner.pip("$SRC")}, repeats=REPEATS, warmup=0
-    )
+    act = ActSetup(ctx)
+    cold: dict[str, list[Measurement]] = {"mlgate": [], "pip": []}
+    saves: list[float] = []
+    caches = [act.root / f"cache-server-{n}" for n in range(COLD_REPEATS)]
+    for number, cache in enumerate(caches):  # interleaved, the starting side alternating
+        for side in ("mlgate", "pip") if number % 2 == 0 else ("pip", "mlgate"):
+            if side == "pip":
+                cold["pip"].append(act.pip("[all]"))
+            else:
+                measured, parts = act.setup("all", cache=cache)
+                cold["mlgate"].append(measured)
+                saves.append(parts["save"])
+    archive = max((p for p in caches[0].rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    warm_runs = [act.setup("all", cache=caches[0]) for _ in range(REPEATS)]
+    warm, restores = [run for run, _ in warm_runs], [parts["restore"] for _, parts in warm_runs]
+    if any("is up to date" not in run.stdout for run in warm):  # a reinstall is no cache hit
+        raise BenchError("the restored venv was not taken as ready: was the cache not hit?")
+    slim: dict[str, list[Measurement]] = {"mlgate": [], "pip": []}
+    for number in range(REPEATS):
+        for side in ("mlgate", "pip") if number % 2 == 0 else ("pip", "mlgate"):
+            slim[side].append(act.setup("report")[0] if side == "mlgate" else act.pip(""))
+    return section(ctx, act, cold, saves, archive, (warm, restores), slim)
 
+
+def section(
+    ctx: Context,
+    act: ActSetup,
+    cold: Mapping[str, list[Measurement]],
+    saves: list[float],
+    archive: Path,
+    warm_runs: tuple[list[Measurement], list[float]],
+    slim: Mapping[str, list[Measurement]],
+) -> Section:
+    warm, restores = warm_runs
     pip_s = median_wall(cold["pip"])
     cold_ratio = median_wall(cold["mlgate"]) / pip_s
-    warm_s, slim_s = median_wall(warm["mlgate"]), median_wall(slim["mlgate"])
-    section = Section(NAME, TITLE, ctx.rerun(NAME))
-    pip_all = "`python -m venv V && V/bin/python -m pip install -c constraints.txt 'SRC[all]'`"
+    warm_s, slim_s = median_wall(warm), median_wall(slim["mlgate"])
+    result = Section(NAME, TITLE, ctx.rerun(NAME))
+    step = f"act's time of the `uses: {SETUP}` step"
+    pip_all = "`python3 -m venv V && V/bin/python -m pip install -c constraints.txt 'SRC[all]'` (a `run:` step)"
     pip_cell = f"pip: {wall_summary(cold['pip'])}; {cpu(cold['pip'])}"
-    section.rows += [
+    result.rows += [
         Row(
             "cold setup (cache miss), whole stack",
             f"{wall_summary(cold['mlgate'])}; {cpu(cold['mlgate'])}",
@@ -202,17 +220,19 @@ def run(ctx: Context) -> Section:
             times(cold_ratio),
             f"≤ {MAX_COLD_VS_PIP}× pip",
             at_most(cold_ratio, MAX_COLD_VS_PIP),
-            f"`install.sh install` (extras all, empty uv and pip caches) vs {pip_all} (empty pip cache)",
+            f"{step} (extras all, empty uv and pip caches) vs {pip_all} (empty pip cache); the cold job's cache "
+            f"save at its end (post step): {seconds(statistics.median(saves))}",
         ),
         Row(
             "warm setup (cache hit), whole stack",
-            f"{wall_summary(warm['mlgate'])}; {cpu(warm['mlgate'])}",
+            f"{wall_summary(warm)}; {cpu(warm)}",
             pip_cell + " (pip installs again in every job)",
             times(warm_s / pip_s),
             f"≤ {MAX_WARM_S:.0f} s",
             at_most(warm_s, MAX_WARM_S, seconds),
-            f"`install.sh prepare`, the saved venv ({size(cached_venv)} zstd) untarred as actions/cache restores "
-            "it, `install.sh install`",
+            f"{step} in a later job: the venv the cold job saved ({mib(archive.stat().st_size / 2**20)} zstd) "
+            f"restored by the actions/cache step ({seconds(statistics.median(restores))} of it), then install.sh "
+            "finds it ready",
         ),
         Row(
             "slim setup (report poster), vs the whole stack it installed before",
@@ -221,21 +241,25 @@ def run(ctx: Context) -> Section:
             times(slim_s / pip_s),
             f"≤ {MAX_SLIM_S:.0f} s",
             at_most(slim_s, MAX_SLIM_S, seconds),
-            f"`install.sh install` (extras report, empty caches) vs {pip_all}",
+            f"{step} (extras report, empty caches, no cache service) vs {pip_all}",
         ),
         Row(
             "slim setup vs pip of the same packages",
             wall_summary(slim["mlgate"]),
             f"pip: {wall_summary(slim['pip'])}; {cpu(slim['pip'])}",
             times(slim_s / median_wall(slim["pip"])),
-            command="`install.sh install` (extras report) vs `python -m venv V && V/bin/python -m pip install -c "
+            command=f"{step} (extras report) vs `python3 -m venv V && V/bin/python -m pip install -c "
             "constraints.txt SRC` (click, PyYAML, PyGithub)",
         ),
     ]
-    section.notes.append(
-        f"Median of {COLD_REPEATS} cold and {REPEATS} warm and slim runs, interleaved, each on a fresh runner "
-        f"folder with empty caches, with the job's interpreter {python}. Both sides download from the same "
-        "package index, so the figures move with its latency and with the machine's load; CPU time is the "
-        "load-independent part."
+    loads = act.loads
+    result.notes.append(
+        f"Median of {COLD_REPEATS} cold and {REPEATS} warm and slim runs, interleaved, each a new act run on a "
+        "fresh runner folder with empty uv and pip caches, the runner image's python3 (CPython "
+        f"{act.bench.python_version}). Wall time is act's time of the step; CPU time is the whole act run's "
+        "(user + system of act and every process it waited for), the load-independent part. Both sides download "
+        "from the same package index, so the figures move with its latency and with the machine's load: the "
+        f"1-minute load average was {statistics.median(loads):.1f} (min {min(loads):.1f}, max {max(loads):.1f}) "
+        "at the start of the runs."
     )
-    return section
+    return result

@@ -20,9 +20,9 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import urllib.error
 import urllib.parse
@@ -338,7 +338,7 @@ def _cache_paths() -> list[Path]:
 
 
 def _cache_version() -> str:
-    return hashlib.sha256("|".join([*lines("path"), "tar-stand-in"]).encode()).hexdigest()
+    return hashlib.sha256("|".join([*lines("path"), "zstd"]).encode()).hexdigest()
 
 
 def _cache_api(
@@ -350,6 +350,14 @@ def _cache_api(
         "Accept": "application/json;api-version=6.0-preview.1",
     }
     return _http(url, method=method, data=body, headers=auth | (headers or {}))
+
+
+def _tar(*args: str, stdin: str | None = None) -> None:
+    """GNU tar with zstd, as actions/cache runs it on Linux (its paths relative to / here, to the workspace
+    there: the same absolute places either way)."""
+    done = subprocess.run(["tar", "-P", "-C", "/", *args], input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ActionFailed(f"tar {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
 def cache_restore() -> None:
@@ -372,8 +380,11 @@ def cache_restore() -> None:
     matched = entry["cacheKey"]
     save_state("CACHE_RESULT", matched)
     if not flag("lookup-only"):
-        with tarfile.open(fileobj=io.BytesIO(_http(entry["archiveLocation"]))) as archive:
-            archive.extractall("/", filter="tar")
+        with tempfile.NamedTemporaryFile(suffix=".tzst") as archive:
+            with urllib.request.urlopen(entry["archiveLocation"], timeout=300) as response:
+                shutil.copyfileobj(response, archive, CACHE_CHUNK)
+            archive.flush()
+            _tar("-xf", archive.name, "--use-compress-program", "unzstd --long=30")
     set_output("cache-hit", str(matched.lower() == key.lower()).lower())
     print(f"Cache restored from key: {matched}")
 
@@ -392,11 +403,11 @@ def cache_save() -> None:
             "hence no cache is being saved."
         )
         return
-    with tempfile.TemporaryFile() as spool:
-        with tarfile.open(fileobj=spool, mode="w") as archive:
-            for path in paths:
-                archive.add(path, arcname=str(path).lstrip("/"))
-        size = spool.tell()
+    with tempfile.NamedTemporaryFile(suffix=".tzst") as spool:
+        manifest = "".join(f"{str(path).lstrip('/')}\n" for path in paths)
+        _tar("--posix", "-cf", spool.name, "--files-from", "-", "--use-compress-program", "zstdmt --long=30",
+             stdin=manifest)  # fmt: skip
+        size = spool.seek(0, os.SEEK_END)
         reserve = json.dumps({"key": key, "version": _cache_version(), "cacheSize": size}).encode()
         try:
             cache_id = json.loads(
