@@ -165,3 +165,13 @@ def test_valid_metrics_nested_600_deep_are_compared(tmp_path: Path) -> None:
     done = run_cli(*COMPARE, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("compare: pass"), done.stdout
+
+
+def test_a_predictions_row_longer_than_a_block_is_read() -> None:
+    """A row over Arrow's 1 MiB CSV block (a 3 MB note beside the predictions) is read, not a parse error."""
+    from mlgate.compare.predictions import parse_predictions
+
+    lines = PREDICTIONS.replace("y_score\n", "y_score,note\n", 1).splitlines(keepends=True)
+    noted = [line.rstrip("\n") + ("," + "a" * 3_000_000 if n == 20 else ",-") + "\n" for n, line in enumerate(lines)]
+    parsed = parse_predictions((lines[0] + "".join(noted[1:])).encode(), "eval/predictions.csv")
+    assert len(parsed.predictions.y_true) == len(ROWS)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlgate.errors import InputError
-from mlgate.inputfile import check_regular, not_text
+from mlgate.inputfile import check_regular, not_text, size_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,6 +27,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 FOREIGN_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
 _SCAN_BLOCK = 1 << 20
 _CSV_BLOCK = 1 << 20
+# Arrow parses CSV in blocks, and a row (or header) longer than a block fails ("straddling object", or "Empty
+# CSV file or block" for the header): the read is retried with blocks 4x larger, up to this, the longest row read.
+MAX_CSV_BLOCK = 1 << 28
 _MAX_ERROR_CHARS = 200
 
 
@@ -88,15 +91,38 @@ def _arrow_file(path: Path) -> pa.NativeFile:
     return pa.OSFile(os.fsencode(path))
 
 
+def row_longer_than_block(message: str, path: Path, block: int) -> bool:
+    """Whether Arrow's CSV error reading `path` in blocks of `block` bytes means a row (or the header) did not
+    fit in one (a file that fits in one block is empty or blank instead)."""
+    too_long = "straddling object" in message or "cannot infer number of columns" in message
+    return too_long and os.stat(path).st_size > block
+
+
+def larger_block(path: Path, block: int) -> int:
+    """The next block size to read the CSV `path` with, after `block` was too short for a row; past the
+    longest row mlgate reads, an InputError naming the bound."""
+    if block >= MAX_CSV_BLOCK:
+        raise InputError(f"has a row longer than {size_text(MAX_CSV_BLOCK)}, the longest mlgate reads", file=path)
+    return min(block * 4, MAX_CSV_BLOCK)
+
+
 def _arrow_csv(path: Path, *, streaming: bool) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with _arrow_file(path) as source:
-        if not streaming:
-            return pacsv.read_csv(source)
-        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK))
-        return pa.Table.from_batches(list(reader), schema=reader.schema)
+    block = _CSV_BLOCK
+    while True:
+        try:
+            with _arrow_file(path) as source:
+                options = pacsv.ReadOptions(block_size=block)
+                if not streaming:
+                    return pacsv.read_csv(source, read_options=options)
+                reader = pacsv.open_csv(source, read_options=options)
+                return pa.Table.from_batches(list(reader), schema=reader.schema)
+        except pa.ArrowInvalid as exc:
+            if not row_longer_than_block(str(exc), path, block):
+                raise
+            block = larger_block(path, block)
 
 
 def _read_csv(path: Path) -> pa.Table:

@@ -37,6 +37,9 @@ _CARD_WIDTH = 19
 _IBAN_WIDTH = 34
 # Integer columns this large may hold card numbers read as numbers; smaller ones cannot.
 _CARD_MIN_VALUE = 10**12
+# Distinct text scanned in one regex pass over several columns: large enough that per-call overhead vanishes,
+# small enough that the concatenated copy stays far from Arrow's 2 GiB string-array limit.
+_SCAN_BATCH_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,18 @@ def mask_values(values: Sequence[str]) -> list[str]:
     return shown
 
 
+def holds_pii(lists: Sequence[Sequence[str]]) -> list[bool]:
+    """Whether each list of text values holds personal data (any match mask_values would mask), in one scan."""
+    import numpy as np
+    import pyarrow as pa
+
+    hits = scan_many(
+        [(str(index), pa.array(values, type=pa.string()), np.ones(len(values))) for index, values in enumerate(lists)]
+    )
+    flagged = {int(hit.column) for hit in hits}
+    return [index in flagged for index in range(len(lists))]
+
+
 def scannable(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
     """The column as text when the scan applies to it (text, or integers large enough to be card numbers)."""
     import pyarrow as pa
@@ -172,21 +187,54 @@ def scan_column(name: str, column: pa.ChunkedArray) -> list[PiiHit]:
 
 def scan_distinct(name: str, distinct: pa.Array, counts: np.ndarray) -> list[PiiHit]:
     """The hits among a column's distinct text values, each weighted by how many rows hold it."""
-    import numpy as np
+    return scan_many([(name, distinct, counts)])
 
-    if not len(distinct):
-        return []
-    hits = []
-    for pii_kind in PATTERNS:
-        found, matched = _matches(distinct, pii_kind)
-        if found.any():
-            first = int(np.flatnonzero(found)[0])
-            hits.append(PiiHit(name, pii_kind, int(counts[found].sum()), _mask(pii_kind, matched[first].as_py())))
-    return hits
+
+def scan_many(columns: Sequence[tuple[str, pa.Array, np.ndarray]]) -> list[PiiHit]:
+    """The hits of several columns' (name, distinct text values, rows of each), column by column and in
+    PATTERNS order within one, as scan_distinct of each would give them.
+
+    The columns' values are scanned as one array, each pattern once per batch of columns: a table of 10,000
+    text columns is six regex passes, not 60,000 small ones (their per-call cost dominated wide tables)."""
+    hits: list[PiiHit] = []
+    batch: list[tuple[str, pa.Array, np.ndarray]] = []
+    size = 0
+    for name, distinct, counts in columns:
+        if not len(distinct):
+            continue
+        batch.append((name, distinct, counts))
+        size += distinct.nbytes
+        if size >= _SCAN_BATCH_BYTES:
+            hits += _scan_batch(batch)
+            batch, size = [], 0
+    return hits + _scan_batch(batch) if batch else hits
+
+
+def _scan_batch(batch: Sequence[tuple[str, pa.Array, np.ndarray]]) -> list[PiiHit]:
+    import numpy as np
+    import pyarrow as pa
+
+    arrays = [distinct.cast(pa.string()) for _, distinct, _ in batch]
+    text = pa.concat_arrays([a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays])
+    counts = np.concatenate([np.asarray(rows, dtype=np.int64) for *_, rows in batch])
+    owner = np.repeat(np.arange(len(batch)), [len(a) for a in arrays])
+    by_column: dict[int, list[PiiHit]] = {}
+    for kind in PATTERNS:
+        found, matched = _matches(text, kind)
+        if not found.any():
+            continue
+        positions = np.flatnonzero(found)
+        rows = np.bincount(owner[positions], weights=counts[positions], minlength=len(batch))
+        owners, firsts = np.unique(owner[positions], return_index=True)  # `owner` ascends: each one's first hit
+        for column, first in zip(owners.tolist(), positions[firsts].tolist(), strict=True):
+            example = _mask(kind, matched[first].as_py())
+            by_column.setdefault(column, []).append(PiiHit(batch[column][0], kind, int(rows[column]), example))
+    return [hit for column in sorted(by_column) for hit in by_column[column]]
 
 
 def pii_findings(table: pa.Table, *, dataset: str, allow_columns: Sequence[str]) -> list[Finding]:
-    hits = [hit for name in table.column_names for hit in scan_column(name, table.column(name))]
+    texts = ((name, scannable(table.column(name))) for name in table.column_names)
+    hits = scan_many([(name, *value_counts(text)) for name, text in texts if text is not None])
     return pii_findings_from_hits(hits, dataset=dataset, allow_columns=allow_columns)
 
 

@@ -127,26 +127,46 @@ def constant_finding(name: str, value: object, *, dataset: str) -> Finding:
     )
 
 
-def _column_hash(column: pa.ChunkedArray) -> np.ndarray:
+def _column_hashes(columns: Sequence[pa.ChunkedArray]) -> list[np.ndarray]:
+    """One uint64 per row of each column (nulls one fixed value). Numbers, booleans and text values are each
+    hashed in one call for all columns (hashing is value by value): per-column calls dominated wide tables."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     from pandas.util import hash_array
 
-    kind = kind_of(column.type)
-    if kind == "datetime":
-        hashes = hash_array(temporal_ticks(column))
-    elif kind in ("integer", "number", "boolean"):
-        # One numeric representation for all, so 1 (int) in train and 1.0 (float) in test hash alike.
-        hashes = hash_array(column.cast(pa.float64()).fill_null(0).to_numpy())
-    else:
-        distinct = pc.unique(column.drop_null())
-        distinct_hashes = hash_array(distinct.to_numpy(zero_copy_only=False).astype(object))
-        positions = pc.index_in(column, value_set=distinct).fill_null(0).to_numpy()
-        hashes = distinct_hashes[positions] if len(distinct) else np.zeros(len(column), dtype=np.uint64)
-    if column.null_count:
-        hashes = np.where(column.is_null().to_numpy(zero_copy_only=False), np.uint64(_NULL_HASH), hashes)
-    return hashes
+    kinds = [kind_of(column.type) for column in columns]
+    hashes: dict[int, np.ndarray] = {}
+    # One numeric representation for all, so 1 (int) in train and 1.0 (float) in test hash alike.
+    numeric = [i for i, kind in enumerate(kinds) if kind in ("integer", "number", "boolean")]
+    values = [columns[i].cast(pa.float64()).fill_null(0).to_numpy() for i in numeric]
+    for i, part in zip(numeric, _split(hash_array(np.concatenate(values)) if values else None, values), strict=True):
+        hashes[i] = part
+    text = [i for i, kind in enumerate(kinds) if kind not in ("integer", "number", "boolean", "datetime")]
+    distinct = [pc.unique(columns[i].drop_null()) for i in text]
+    objects = [values.to_numpy(zero_copy_only=False).astype(object) for values in distinct]
+    hashed = _split(hash_array(np.concatenate(objects)) if objects else None, objects)
+    for i, values, distinct_hashes in zip(text, distinct, hashed, strict=True):
+        positions = pc.index_in(columns[i], value_set=values).fill_null(0).to_numpy()
+        hashes[i] = distinct_hashes[positions] if len(values) else np.zeros(len(columns[i]), dtype=np.uint64)
+    for i, kind in enumerate(kinds):
+        if kind == "datetime":
+            hashes[i] = hash_array(temporal_ticks(columns[i]))
+    return [
+        np.where(column.is_null().to_numpy(zero_copy_only=False), np.uint64(_NULL_HASH), hashes[i])
+        if column.null_count
+        else hashes[i]
+        for i, column in enumerate(columns)
+    ]
+
+
+def _split(joined: np.ndarray | None, parts: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`joined` cut back into pieces as long as `parts`."""
+    import numpy as np
+
+    if joined is None:
+        return []
+    return np.split(joined, np.cumsum([len(part) for part in parts])[:-1])
 
 
 def temporal_ticks(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -172,9 +192,9 @@ def row_hashes(table: pa.Table, columns: Sequence[str], start: np.ndarray | None
     import numpy as np
 
     combined = np.zeros(table.num_rows, dtype=np.uint64) if start is None else start
-    for name in columns:
+    for hashes in _column_hashes([table.column(name) for name in columns]):
         # Multiply-xor mixing (FNV-style); uint64 arithmetic wraps, which is what we want.
-        combined = (combined * np.uint64(_HASH_MULTIPLIER)) ^ _column_hash(table.column(name))
+        combined = (combined * np.uint64(_HASH_MULTIPLIER)) ^ hashes
     return combined
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.checks import Finding
 from mlgate.checks.columns import MAX_CATEGORIES, NUMERIC_KINDS, kind_of, numeric_values, value_counts
-from mlgate.checks.pii import mask_values
+from mlgate.checks.pii import holds_pii, mask_values
 from mlgate.checks.quality import missing_counts
 
 if TYPE_CHECKING:
@@ -133,6 +133,8 @@ class ArrowColumn:
 
 
 def infer_column(name: str, column: ColumnFacts) -> ColumnRule:
+    """The rule `column` suggests; a text column's categories are every distinct value, PII or not (the schema's
+    inference drops lists that hold personal data, for all columns at once)."""
     kind = column.kind
     rule = ColumnRule(name=name, dtype=kind, nullable=column.nulls > 0)
     if kind in NUMERIC_KINDS:
@@ -142,10 +144,8 @@ def infer_column(name: str, column: ColumnFacts) -> ColumnRule:
             return ColumnRule(name, kind, column.missing > 0, low, high)
     if kind == "string":
         values = column.distinct(MAX_CATEGORIES)
-        categories = sorted(values) if values is not None else []
-        # A reviewed, committed schema file must not carry personal data: such a column gets no category list.
-        if values is not None and mask_values(categories) == categories:
-            return ColumnRule(name, kind, rule.nullable, categories=tuple(categories))
+        if values is not None:
+            return ColumnRule(name, kind, rule.nullable, categories=tuple(sorted(values)))
     return rule
 
 
@@ -154,9 +154,11 @@ def infer_schema(table: pa.Table, *, label: str | None) -> DataSchema:
 
 
 def infer_schema_from(columns: Mapping[str, ColumnFacts], *, label: str | None) -> DataSchema:
-    return DataSchema(
-        columns=tuple(infer_column(name, facts) for name, facts in columns.items()), label=label, min_rows=1
-    )
+    rules = [infer_column(name, facts) for name, facts in columns.items()]
+    # A reviewed, committed schema file must not carry personal data: such a column gets no category list.
+    personal = holds_pii([rule.categories or () for rule in rules])
+    rules = [replace(rule, categories=None) if flagged else rule for rule, flagged in zip(rules, personal, strict=True)]
+    return DataSchema(columns=tuple(rules), label=label, min_rows=1)
 
 
 def schema_to_document(schema: DataSchema) -> dict[str, Any]:

@@ -79,12 +79,14 @@ def run_checks(
     datasets = {"train": train} | ({"test": test} if test is not None else {})
     findings = schema_findings(_facts(train), _facts(test) if test is not None else None, label, schema)
     # Leakage compares the features both files share; duplicates extend that hash to each file's other columns.
-    shared = [name for name in train.column_names if name != label and (test is None or name in test.column_names)]
+    test_columns = set(test.column_names) if test is not None else None
+    shared = [name for name in train.column_names if name != label and (test_columns is None or name in test_columns)]
+    shared_set = set(shared)
     feature_hashes = {name: row_hashes(table, shared) for name, table in datasets.items()}
     for name, table in datasets.items():
         findings += null_findings(table, dataset=name, max_fraction=options.nulls_max_fraction)
         findings += infinite_findings(table, dataset=name)
-        rest = [column for column in table.column_names if column not in shared]
+        rest = [column for column in table.column_names if column not in shared_set]
         findings += duplicate_findings(row_hashes(table, rest, start=feature_hashes[name]), dataset=name)
     findings += constant_findings(train, dataset="train")
     findings += label_findings(label, train.column(label), test.column(label) if test is not None else None)

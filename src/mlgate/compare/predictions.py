@@ -48,9 +48,10 @@ def _read_table(data: bytes, path: str) -> Any:
 
         # Single-threaded: the file is already in memory, and pyarrow's CSV thread pool was seen aborting the
         # interpreter at exit ("terminate called without an active exception") right after an input error.
+        # One block for the whole file (up to Arrow's 2 GiB): a row longer than a block (1 MiB by default) fails.
         return pacsv.read_csv(
             pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(use_threads=False),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=max(1 << 20, min(len(data), 1 << 30))),
             parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
             convert_options=pacsv.ConvertOptions(strings_can_be_null=True),
         )

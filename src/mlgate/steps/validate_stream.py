@@ -97,7 +97,8 @@ def _sources(resolved: Resolved) -> tuple[Source, Source | None, list[str]]:
         test = open_source(resolved.test)
         require_shared_columns(train, test)
         require_label(test, resolved.label)
-    features = [name for name in train.columns if name != resolved.label and (test is None or name in test.columns)]
+    shared = set(test.columns) if test is not None else None
+    features = [name for name in train.columns if name != resolved.label and (shared is None or name in shared)]
     return train, test, features
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
-from mlgate.stream.source import Piece, Source, WidenColumn
+from mlgate.stream.source import Piece, Rescan, Source
 from mlgate.stream.summary import DatasetSummary
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ def summarize(
     ranges: Mapping[str, tuple[float, float]],
     partition: Partition | None = None,
 ) -> DatasetSummary:
-    """Every batch of `source` (or of its partition) summarized; a CSV column found wider restarts the scan.
+    """Every batch of `source` (or of its partition) summarized; a CSV column found wider, or a row longer than
+    a block, restarts the scan.
 
     The columns of a batch are summarized by a pool of threads, one per core: Arrow's kernels and numpy's
     release the GIL; the next batch is read meanwhile."""
@@ -118,5 +119,5 @@ def _summarize(
             for batch in _prefetched(source.batches(partition.select(pieces) if partition else pieces)):
                 summary.update(batch, map)
             return summary.finish()
-        except WidenColumn as signal:
-            source.widen(signal)
+        except Rescan as signal:
+            source.adjust(signal)

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate.adapters.datafiles import PARQUET_SUFFIXES, check_flat, check_header, not_utf8
+from mlgate.adapters.datafiles import (
+    PARQUET_SUFFIXES,
+    check_flat,
+    check_header,
+    larger_block,
+    not_utf8,
+    row_longer_than_block,
+)
 from mlgate.errors import InputError
+from mlgate.inputfile import check_regular
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,6 +55,7 @@ class Source:
     format: str  # "csv" or "parquet"
     files: tuple[Path, ...]
     schema: pa.Schema  # a CSV's types are inferred from the first file's first block, widened as needed
+    block_size: int = _CSV_BLOCK  # bytes a CSV block holds: more than the longest row, grown as needed
 
     @property
     def name(self) -> str:
@@ -80,7 +89,7 @@ class Source:
         try:
             reader = pacsv.open_csv(
                 file,
-                read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
+                read_options=pacsv.ReadOptions(block_size=self.block_size),
                 convert_options=pacsv.ConvertOptions(column_types=types),
             )
             yield from reader
@@ -90,14 +99,20 @@ class Source:
             message = str(exc)
             if "UTF8" in message or "UTF-8" in message:
                 raise not_utf8(file) from None
+            if row_longer_than_block(message, file, self.block_size):
+                raise LargerBlocks(larger_block(file, self.block_size)) from None
             widened = self._widen(message)
             if widened is not None:
                 raise widened from None
             raise InputError(f"is not a readable CSV file ({_shorten(message)})", file=file) from None
 
-    def widen(self, signal: WidenColumn) -> None:
+    def adjust(self, signal: Rescan) -> None:
+        """Take what a scan found out about the files (a wider column type, a longer row) before the next."""
         import pyarrow as pa
 
+        if isinstance(signal, LargerBlocks):
+            self.block_size = signal.block_size
+            return
         index = self.schema.get_field_index(signal.column)
         self.schema = self.schema.set(index, self.schema.field(index).with_type(pa.type_for_alias(signal.wider)))
 
@@ -114,12 +129,24 @@ class Source:
         return WidenColumn(name, _WIDER[current])
 
 
-class WidenColumn(Exception):
-    """A CSV column turned out wider than its first block said: the scan restarts with the wider type."""
+class Rescan(Exception):
+    """A CSV file turned out other than its first block said: the scan restarts with the source adjusted."""
+
+
+class WidenColumn(Rescan):
+    """A column is wider than its first block's type."""
 
     def __init__(self, column: str, wider: str) -> None:
         super().__init__(f"{column} -> {wider}")
         self.column, self.wider = column, wider
+
+
+class LargerBlocks(Rescan):
+    """A row is longer than a block."""
+
+    def __init__(self, block_size: int) -> None:
+        super().__init__(f"block size {block_size}")
+        self.block_size = block_size
 
 
 def memory_estimate(path: Path) -> int:
@@ -177,17 +204,18 @@ def _format_of(path: Path, files: list[Path]) -> str:
     return formats.pop()
 
 
-def _file_schema(file: Path, format: str) -> pa.Schema:
+def _file_schema(file: Path, format: str, block: int = _CSV_BLOCK) -> tuple[pa.Schema, int]:
+    """The file's schema, and the CSV block size that holds its header (the first block's rows give the types)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    if file.stat().st_size == 0:
+    if check_regular(file, "data file").st_size == 0:  # a FIFO or device would block or never end
         raise InputError("is empty", file=file)
     try:
         if format == "parquet":
-            return pq.ParquetFile(file).schema_arrow.remove_metadata()
-        return pacsv.open_csv(file, read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK)).schema
+            return pq.ParquetFile(file).schema_arrow.remove_metadata(), block
+        return pacsv.open_csv(file, read_options=pacsv.ReadOptions(block_size=block)).schema, block
     except UnicodeDecodeError:
         raise not_utf8(file) from None
     except PermissionError:
@@ -196,6 +224,8 @@ def _file_schema(file: Path, format: str) -> pa.Schema:
         message = str(exc)
         if format == "csv" and ("UTF8" in message or "UTF-8" in message):
             raise not_utf8(file) from None
+        if format == "csv" and row_longer_than_block(message, file, block):
+            return _file_schema(file, format, larger_block(file, block))
         if format == "csv":
             if "Empty CSV file" in message:
                 raise InputError("is empty", file=file) from None
@@ -221,15 +251,14 @@ def _difference(schema: pa.Schema, first: pa.Schema, first_file: Path, compare_t
 
 def open_source(path: Path) -> Source:
     """The file or folder at `path`, every file's header read and held against the first file's."""
-    if not path.exists():
-        raise InputError("data file does not exist", file=path)
     files = _data_files(path) if path.is_dir() else [path]
     format = _format_of(path, files)
-    first = _file_schema(files[0], format)
+    first, block = _file_schema(files[0], format)
     check_header(files[0], first.names)
     check_flat(files[0], first)
     for file in files[1:]:
-        difference = _difference(_file_schema(file, format), first, files[0], compare_types=format == "parquet")
+        schema, block = _file_schema(file, format, block)
+        difference = _difference(schema, first, files[0], compare_types=format == "parquet")
         if difference is not None:
             raise InputError(f"has another schema than the rest of {path}: {difference}", file=file)
-    return Source(path, format, tuple(files), first)
+    return Source(path, format, tuple(files), first, block)
