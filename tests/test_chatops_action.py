@@ -1,71 +1,44 @@
-"""actions/chatops/action.yml run by the composite-action bench: env → one `mlgate chatops` → outputs."""
+"""actions/chatops/action.yml run by act: env → one `mlgate chatops` → outputs."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench.action_fixtures import ActionBench
+from bench.act_jobs import Job, JobsRun, JobsRunner, Step
 from bench.chatops_fixtures import Scene
+from bench.github_state import IssueComment
 
 ROOT = Path(__file__).resolve().parents[1]
-CHATOPS = ROOT / "actions" / "chatops"
 
 
-def context(scene: Scene) -> dict[str, str]:
-    github = scene.github
-    return {
-        "repository": "octo/demo",
-        "api_url": github.base_url,
-        "server_url": github.server_url,
-        "token": "ghs_test",
-        "ref": "refs/heads/main",
-        "sha": scene.main,
-        "run_id": "42",
-    }
+def on_comment(run_jobs: JobsRunner, scene: Scene, comment: IssueComment, inputs: dict[str, str]) -> JobsRun:
+    """The chatops step of an issue_comment workflow on the default branch, for `comment`."""
+    event = json.loads(Path(scene.env(comment)["GITHUB_EVENT_PATH"]).read_text())
+    job = Job("command", [Step("chatops", "actions/chatops", inputs)], checkout=scene.repo.path,
+              env={"DEPLOY_LOG": str(scene.repo.log)})  # fmt: skip
+    return run_jobs(job, event_name="issue_comment", event=event, ref="refs/heads/main", sha=scene.main, run_id=42)
 
 
-def test_action_accepts_a_deploy_and_names_its_environment(
-    run_action: ActionBench, scene: Scene, mlgate_on_path: dict[str, str]
-) -> None:
+def test_action_accepts_a_deploy_and_names_its_environment(run_jobs: JobsRunner, scene: Scene) -> None:
     scene.github.add_check_run(head_sha=scene.pr_head, conclusion="success")
     comment = scene.comment("/mlgate deploy staging")
-    event = json.loads(Path(scene.env(comment)["GITHUB_EVENT_PATH"]).read_text())
 
-    result = run_action(
-        CHATOPS,
-        {"phase": "accept"},
-        workspace=scene.repo.path,
-        env={**mlgate_on_path, "DEPLOY_LOG": str(scene.repo.log)},
-        event=event,
-        event_name="issue_comment",
-        github=context(scene),
-    )
+    run = on_comment(run_jobs, scene, comment, {"phase": "accept"})
 
-    assert result.ok, result.log
-    assert result.outputs == {"command": "deploy", "environment": "staging", "outcome": "accepted"}
+    assert run["chatops"].ok, run.log
+    assert run["chatops"].outputs == {"command": "deploy", "environment": "staging", "outcome": "accepted"}
     assert scene.reactions(comment) == ["eyes"] and scene.github.repo().deployments == {}
-    assert "ghs_test" not in result.log
+    assert "ghs_test" not in run.log
 
 
-def test_action_refuses_a_reader_and_exits_zero_with_the_outcome(
-    run_action: ActionBench, scene: Scene, mlgate_on_path: dict[str, str]
-) -> None:
+def test_action_refuses_a_reader_and_exits_zero_with_the_outcome(run_jobs: JobsRunner, scene: Scene) -> None:
     comment = scene.comment("/mlgate rerun", user="rita", role="read")
-    event = json.loads(Path(scene.env(comment)["GITHUB_EVENT_PATH"]).read_text())
 
-    result = run_action(
-        CHATOPS,
-        {},
-        workspace=scene.repo.path,
-        env=mlgate_on_path,
-        event=event,
-        event_name="issue_comment",
-        github=context(scene),
-    )
+    run = on_comment(run_jobs, scene, comment, {})
 
-    assert result.ok, result.log
-    assert result.outputs == {"command": "rerun", "environment": "", "outcome": "refused"}
+    assert run["chatops"].ok, run.log
+    assert run["chatops"].outputs == {"command": "rerun", "environment": "", "outcome": "refused"}
     assert scene.reactions(comment) == ["-1"]
 
 
