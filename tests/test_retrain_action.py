@@ -1,51 +1,29 @@
-"""actions/retrain/action.yml end to end through the composite-action bench: a scheduled run on the example
+"""actions/retrain/action.yml end to end, run by act: a scheduled run on the example
 repository opens the retrain pull request on the GitHub stand-in, and the next run updates that same one."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from bench.action_fixtures import ActionBench
-from bench.action_runner import ActionResult
+from bench.act_jobs import Job, JobsRun, JobsRunner, Step
 from bench.example_fixtures import dvc, git
 from bench.github_standin import GitHubStandIn
 from bench.retrain_fixtures import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
-RETRAIN = ROOT / "actions" / "retrain"
 BRANCH = "refs/heads/mlgate/retrain"
 
 
-@pytest.fixture
-def job_env(mlgate_on_path: dict[str, str], user_python: Path) -> dict[str, str]:
-    """A job after actions/setup (mlgate and dvc on PATH) and `pip install -r requirements.txt` into the
-    repository's own Python (first on PATH, without mlgate): the pipeline's stages run with that one."""
-    return mlgate_on_path | {"PATH": f"{user_python}{os.pathsep}{mlgate_on_path['PATH']}"}
-
-
-def scheduled_run(
-    run_action: ActionBench, workspace: Workspace, github: GitHubStandIn, inputs: dict[str, str], **env: str
-) -> ActionResult:
-    """One run of the retrain step in a scheduled workflow of octo/demo, on the repository checked out at
-    `workspace` (a working-directory below GITHUB_WORKSPACE's); `env` is the job's environment."""
-    context = {
-        "repository": "octo/demo",
-        "api_url": github.base_url,
-        "server_url": github.server_url,
-        "token": "ghs_test",
-        "workflow": "mlgate retrain",
-        "run_id": "501",
-    }
-    return run_action(
-        RETRAIN,
-        {"working-directory": str(workspace.path)} | inputs,
-        env=env,
-        event={"schedule": "17 5 * * 1"},
-        event_name="schedule",
-        github=context,
-    )
+def scheduled_run(run_jobs: JobsRunner, workspace: Workspace, inputs: dict[str, str], *, fails: bool = False,
+                  **env: str) -> JobsRun:  # fmt: skip
+    """One run of the retrain step in a scheduled workflow of octo/demo on a fresh checkout of `workspace`, after
+    actions/setup-python (the repository's own Python, the example's requirements installed): the pipeline's
+    stages run with that one. `env` is the job's environment."""
+    job = Job("retrain", [Step("retrain", "actions/retrain", inputs, may_fail=fails)], checkout=workspace.path,
+              env=env, python=True)  # fmt: skip
+    run = run_jobs(job, event_name="schedule", event={"schedule": "17 5 * * 1"}, workflow="mlgate retrain",
+                   ref="refs/heads/main", run_id=501)  # fmt: skip
+    return run
 
 
 def with_dvc_remote(workspace: Workspace) -> Path:
@@ -71,15 +49,16 @@ def cached_hash(workspace: Workspace, sha: str, path: str) -> str:
 
 @pytest.mark.slow
 def test_scheduled_runs_open_then_update_one_pull_request(
-    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn, job_env: dict[str, str]
+    run_jobs: JobsRunner, github_workspace: Workspace, github: GitHubStandIn
 ) -> None:
     storage = with_dvc_remote(github_workspace)
     main = git(github_workspace.path, "rev-parse", "HEAD")
     inputs = {"drift-share": "0.1"}
 
-    first = scheduled_run(run_action, github_workspace, github, inputs, **job_env, FETCH_SHIFT="2")
+    run = scheduled_run(run_jobs, github_workspace, inputs, FETCH_SHIFT="2")
+    first = run["retrain"]
 
-    assert first.ok, first.log
+    assert first.ok, run.log
     [pull] = github.repo().pulls.values()
     assert (pull.head_ref, pull.base_ref, pull.issue.labels) == ("mlgate/retrain", "main", ["mlgate:retrain"])
     assert pull.issue.user == "github-actions[bot]"
@@ -110,12 +89,14 @@ def test_scheduled_runs_open_then_update_one_pull_request(
     assert (storage / "files" / "md5" / model[:2] / model[2:]).is_file()
     assert "pull request #1 created" in first.summary
     # the checkout is left as it was: main, no tracked change
-    assert git(github_workspace.path, "rev-parse", "HEAD") == main
-    assert git(github_workspace.path, "status", "--porcelain", "--untracked-files=no") == ""
+    checkout = run.jobs["retrain"].workspace
+    assert git(checkout, "rev-parse", "HEAD") == main
+    assert git(checkout, "status", "--porcelain", "--untracked-files=no") == ""
 
-    second = scheduled_run(run_action, github_workspace, github, inputs, **job_env, FETCH_SHIFT="3", FETCH_SEED="2")
+    rerun = scheduled_run(run_jobs, github_workspace, inputs, FETCH_SHIFT="3", FETCH_SEED="2")
+    second = rerun["retrain"]
 
-    assert second.ok, second.log
+    assert second.ok, rerun.log
     assert list(github.repo().pulls.values()) == [pull]  # the same pull request, updated
     assert second.outputs["pr-url"] == first.outputs["pr-url"]
     repushed = github_workspace.origin_ref(BRANCH)
@@ -128,9 +109,9 @@ def test_scheduled_runs_open_then_update_one_pull_request(
 
 
 def test_a_bad_boolean_input_is_refused(
-    run_action: ActionBench, github_workspace: Workspace, github: GitHubStandIn, mlgate_on_path: dict[str, str]
+    run_jobs: JobsRunner, github_workspace: Workspace, github: GitHubStandIn
 ) -> None:
-    done = scheduled_run(run_action, github_workspace, github, {"check-only": "yes"}, **mlgate_on_path)
-    assert not done.ok
-    assert "input check-only must be true or false (got 'yes')" in done.log
-    assert not github.requests and not (github_workspace.path / "raw" / "fresh.csv").exists()
+    done = scheduled_run(run_jobs, github_workspace, {"check-only": "yes"}, fails=True)
+    assert done["retrain"].outcome == "failure", done.log
+    assert "input check-only must be true or false (got 'yes')" in done["retrain"].log
+    assert not github.requests and not (done.jobs["retrain"].workspace / "raw" / "fresh.csv").exists()
