@@ -1,5 +1,5 @@
-"""The one-step pipeline: the root action.yml (setup → `mlgate pr`) on the example repository, reporting to the
-GitHub stand-in, and `mlgate pr` / `mlgate demo` from the command line."""
+"""The one-step pipeline: the root action.yml (setup → `mlgate pr`) run by act on the example repository, reporting to
+the GitHub stand-in, and `mlgate pr` / `mlgate demo` from the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bench.action_fixtures import REPO_ROOT, ActionBench
+from bench.act_bench import StepLog
+from bench.act_jobs import Job, JobsRun, JobsRunner, Step
 from bench.example_fixtures import git
 from bench.github_standin import GitHubStandIn
 
@@ -40,85 +41,68 @@ def open_pull(repo: Path, github: GitHubStandIn, branch: str, train_changes: dic
     }
 
 
-@pytest.fixture
-def restored_mlgate(tmp_path: Path) -> Path:
-    """MLGATE_HOME as a cache hit restores it: a venv stamped with setup's key whose `mlgate` and `dvc` are this
-    checkout's. (The real install, cache save and restore are tested in test_setup_action.py.)"""
-    home = tmp_path / "mlgate-home"
-    venv_bin = home / "venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    for command in ("mlgate", "dvc"):
-        (venv_bin / command).symlink_to(Path(sys.prefix) / "bin" / command)
-    key = subprocess.check_output(
-        ["python3", REPO_ROOT / "actions/setup/venv_key.py", REPO_ROOT], text=True, env=step_path_env()
-    ).strip()
-    (home / "venv" / ".mlgate-venv-key").write_text(key)
-    return home
+def run_root(run_jobs: JobsRunner, repo: Path, event: dict, *steps: Step) -> JobsRun:
+    """A pull_request job of octo/demo after actions/setup-python (the repository's own Python, the example's
+    requirements installed), on `repo` checked out at the PR's head: `steps` of the root action."""
+    job = Job("mlgate", steps, checkout=repo, python=True)
+    return run_jobs(job, event=event, workflow="mlgate", run_id=77)
 
 
-def step_path_env(*first: Path) -> dict[str, str]:
-    """PATH as an action step sees it: the test venv removed, `first` directories in front."""
-    venv_bin = (Path(sys.prefix) / "bin").resolve()
-    path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != venv_bin]
-    return {"PATH": os.pathsep.join([*map(str, first), *path])}
+def inner_steps(run: JobsRun, step: str) -> list[StepLog]:
+    """The root action's own steps (its composite's Main steps) as act ran them for workflow step `step`."""
+    return [s for s in run.act.steps if s.within == step and s.stage == "Main" and s.name != step]
 
 
-def run_root(run_action: ActionBench, repo: Path, github: GitHubStandIn, event: dict, home: Path, user: Path, **inputs):
-    env = {**step_path_env(user), "MLGATE_HOME": str(home), "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1"}
-    context = {
-        "repository": "octo/demo",
-        "api_url": github.base_url,
-        "server_url": github.server_url,
-        "token": "ghs_test",
-        "workflow": "mlgate",
-        "run_id": "77",
-    }
-    return run_action(REPO_ROOT, inputs, workspace=repo, env=env, event=event, github=context)
+def inner_output(run: JobsRun, step: str, inner: str, name: str) -> str:
+    """An output of the composite's step `inner` (by id), as act logged it while running workflow step `step`."""
+    [value] = [
+        e["arg"]
+        for e in run.act.events
+        if e.get("stepID") == [step, inner] and e.get("command") == "set-output" and e.get("name") == name
+    ]
+    return value  # fmt: skip
 
 
 def test_regressing_pr_fails_after_posting_and_fail_on_never_passes_with_the_same_report(
-    run_action: ActionBench,
-    example_repo: Path,
-    github: GitHubStandIn,
-    restored_mlgate: Path,
-    user_python: Path,
+    run_jobs: JobsRunner, example_repo: Path, github: GitHubStandIn
 ) -> None:
     event = open_pull(example_repo, github, "pr/regress", {"n_features": 3})
-    failing = run_root(run_action, example_repo, github, event, restored_mlgate, user_python)
+    steps = (Step("failing", ".", may_fail=True), Step("lenient", ".", {"fail-on": "never"}))
+    run = run_root(run_jobs, example_repo, event, *steps)
+    failing = run["failing"]
 
-    assert not failing.ok
+    assert failing.outcome == "failure", run.log
     assert failing.outputs["gate"] == "fail"
     # The report went out first; only the last step (the gate) failed.
-    assert failing.step("pr").outcome == "success" and failing.step("pr").outputs["exit-code"] == "1"
-    assert [s.outcome for s in failing.steps][-1] == "failure"
+    assert inner_output(run, "failing", "pr", "exit-code") == "1"
+    inner = inner_steps(run, "failing")
+    assert inner[-1].result == "failure" and all(s.result == "success" for s in inner[:-1]), inner
     [comment] = github.repo().comments.values()
     assert "mlgate: **fail**" in comment.body and "accuracy" in comment.body
-    assert failing.outputs["comment-url"].endswith(f"#issuecomment-{comment.id}")
-    [check] = github.repo().check_runs.values()
+    [check, *_] = github.repo().check_runs.values()  # the failing run's; the lenient one follows
     assert check.name == "mlgate" and check.conclusion == "failure"
     assert check.head_sha == event["pull_request"]["head"]["sha"]
     assert "mlgate: **fail**" in failing.summary
-    results = Path(failing.outputs["results"])
+    job = run.jobs["mlgate"]
+    results = job.workspace / Path(failing.outputs["results"]).relative_to(job.github_workspace)
     assert {p.name for p in results.iterdir()} >= {"validation.json", "train.json", "compare.json"}
     assert json.loads((results / "compare.json").read_text())["commits"]["base"] == event["pull_request"]["base"]["sha"]
 
-    lenient = run_root(run_action, example_repo, github, event, restored_mlgate, user_python, **{"fail-on": "never"})
-    assert lenient.ok, lenient.log
+    lenient = run["lenient"]
+    assert lenient.ok, run.log
     assert lenient.outputs["gate"] == "fail"
     [updated] = github.repo().comments.values()  # the sticky comment, updated in place
     assert updated.id == comment.id and "mlgate: **fail**" in updated.body
+    assert failing.outputs["comment-url"].endswith(f"#issuecomment-{comment.id}")
 
 
 def test_harmless_pr_passes_with_one_comment_and_a_green_check(
-    run_action: ActionBench,
-    example_repo: Path,
-    github: GitHubStandIn,
-    restored_mlgate: Path,
-    user_python: Path,
+    run_jobs: JobsRunner, example_repo: Path, github: GitHubStandIn
 ) -> None:
     event = open_pull(example_repo, github, "pr/tune", {"C": 0.8})
-    result = run_root(run_action, example_repo, github, event, restored_mlgate, user_python)
-    assert result.ok, result.log
+    run = run_root(run_jobs, example_repo, event, Step("pr", "."))
+    result = run["pr"]
+    assert result.ok, run.log
     assert result.outputs["gate"] in ("pass", "warn")
     [comment] = github.repo().comments.values()
     assert f"mlgate: **{result.outputs['gate']}**" in comment.body
