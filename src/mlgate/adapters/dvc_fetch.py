@@ -282,8 +282,14 @@ def _run_repro(root: Path, stages: Sequence[str], *, pull: bool) -> str | None:
     tail: deque[str] = deque(maxlen=_REPRO_TAIL)
     with gha.group(f"mlgate: dvc repro {' '.join(stages)}"):
         try:
-            process = subprocess.Popen(
-                command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+            process = subprocess.Popen(  # stdin empty: a stage that asks for input fails instead of waiting
+                command,
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
             )
         except OSError as exc:
             return f"{type(exc).__name__}: {exc}"

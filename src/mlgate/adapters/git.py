@@ -6,14 +6,18 @@ Every call is one `git` subprocess in the repository; reading many files at once
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
 
 FETCH_DEPTH_HINT = "set `fetch-depth: 0` on actions/checkout (or fetch the base commit yourself), or pass --base"
+# A git command that runs longer waits on a remote that does not answer (a fetch, a push): it is stopped and the
+# step fails naming the bound, instead of hanging until the job's own timeout (6 hours by default).
+GIT_TIMEOUT_S = 600
 
 
 class GitError(Exception):
@@ -27,11 +31,36 @@ class Commit:
     subject: str
 
 
+def git_options(env: Mapping[str, str] | None, given_input: bool) -> dict[str, object]:
+    """subprocess.run's options every git call shares: never a prompt (no terminal, stdin empty unless input is
+    given) and GIT_TIMEOUT_S."""
+    options: dict[str, object] = {
+        "env": {**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0"},
+        "timeout": GIT_TIMEOUT_S,
+    }
+    if not given_input:
+        options["stdin"] = subprocess.DEVNULL
+    return options
+
+
+def timed_out(args: Sequence[str]) -> InputError:
+    return InputError(f"git {args[0]} did not finish within {GIT_TIMEOUT_S} s (a remote that does not answer?)")
+
+
 def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     try:
-        result = subprocess.run(["git", *args], cwd=root, input=input_bytes, capture_output=True, check=False)
+        result = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            input=input_bytes,
+            capture_output=True,
+            check=False,
+            **git_options(None, input_bytes is not None),
+        )
     except FileNotFoundError:
         raise InputError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise timed_out(args) from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(message[-1] if message else f"git {' '.join(args)} exited {result.returncode}")

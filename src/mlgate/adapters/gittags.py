@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
+from mlgate.adapters.git import git_options, timed_out
 from mlgate.errors import InputError
 from mlgate.registry.plan import PlannedTag
 from mlgate.registry.state import Registry, TagRecord, build_registry
@@ -56,10 +57,12 @@ def git_process(
             encoding="utf-8",
             errors="replace",
             check=False,
-            env={**os.environ, **env} if env else None,
+            **git_options(env, stdin is not None),
         )
     except FileNotFoundError:
         raise InputError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise timed_out(args) from None
 
 
 def _checked(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:

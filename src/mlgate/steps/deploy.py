@@ -213,7 +213,9 @@ def _run_command(command: str | None, root: Path, variables: Mapping[str, str], 
         )
         return 0
     with gha.group(f"deploy command: {command}"):
-        return subprocess.run(command, shell=True, cwd=root, env={**os.environ, **variables}, check=False).returncode
+        return subprocess.run(
+            command, shell=True, cwd=root, env={**os.environ, **variables}, stdin=subprocess.DEVNULL, check=False
+        ).returncode
 
 
 class Report:

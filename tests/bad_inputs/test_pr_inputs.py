@@ -1,9 +1,11 @@
-"""`mlgate pr` when a step stops on bad input: the errored step is in the bundle and in every report as `error`
-with its message, the check run fails (branch protection must not let the PR merge), and the exit code is 2.
+"""Bad-input corpus of `mlgate pr` (issue #17): when a step stops on bad input, the errored step is in the
+bundle and in every report as `error` with its message, the check run fails (branch protection must not let
+the PR merge), the one sentence is printed once, and the exit code is 2.
 
-The two inputs are the corpus cases of the silent wrong result: the label column renamed in test.csv, and a
-broken CSV. Each runs through the local driver (the outbox) and through the github driver (PyGithub over HTTP
-to the stand-in), read back with PyGithub as a reviewer's tools would.
+The two inputs are the corpus cases of the silent wrong result ("exit 2, but the comment says pass and the
+check run is success"): the label column renamed in test.csv, and a broken CSV. Each runs through the local
+driver (the outbox) and through the github driver (PyGithub over HTTP to the stand-in), read back with PyGithub
+as a reviewer's tools would.
 """
 
 from __future__ import annotations
