@@ -129,3 +129,17 @@ def test_a_file_nothing_can_provide_is_one_sentence_and_an_error_row(unfetchable
         assert "error" in row and "raw/extra.csv.dvc" in row
     assert check["conclusion"] == "failure" and "validation" in check["title"]
     assert "fail: fail" not in check["title"] and "error: error" not in check["title"]
+
+
+def test_a_commit_made_before_the_remote_was_configured_reads_from_todays_remote(dvc_origin: Path, tmp_path: Path):
+    """A version registered before the team added its DVC remote (HEAD~1 here has no remote in its .dvc/config),
+    deployed again later (a rollback): its model comes from the remote the checkout configures now."""
+    from mlgate.adapters.dvc_repo import read_file
+
+    repo = clean_checkout(dvc_origin, tmp_path / "checkout")
+    before = git(repo, "rev-parse", "HEAD~1")
+    assert "remote" not in git(repo, "show", f"{before}:.dvc/config")
+
+    model = read_file(open_project(repo), before, "model.pkl")
+
+    assert model == (dvc_origin / "model.pkl").read_bytes()

@@ -20,7 +20,7 @@ from typing import Any
 
 from mlgate import gha
 from mlgate.adapters import git
-from mlgate.adapters.dvc_outputs import DvcReadError, describe, local_remotes
+from mlgate.adapters.dvc_outputs import DvcReadError, describe, workspace_remotes
 from mlgate.errors import InputError
 
 REF_PREFIX = "refs/mlgate/reproduced/"
@@ -66,7 +66,7 @@ def _share_cache_and_remotes(project_root: Path, worktree_root: Path) -> bool:
     with Repo(str(project_root)) as repo:
         cache_dir = repo.cache.local_cache_dir
         default = repo.config["core"].get("remote")
-    remotes = (local_remotes(project_root) or {}).get("remote", {})
+    remotes = (workspace_remotes(project_root) or {}).get("remote", {})
     config = Config(dvc_dir=str(worktree_root / ".dvc"), validate=False)
     with config.edit("local") as local:
         local.setdefault("cache", {})["dir"] = str(cache_dir)

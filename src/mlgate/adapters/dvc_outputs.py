@@ -125,19 +125,24 @@ def _missing(exc: BaseException) -> bool:
     return isinstance(exc, FileNotFoundError | PathMissingError) or name in ("DataIndexDirError", "ObjectFormatError")
 
 
-def local_remotes(root: Path) -> dict[str, Any] | None:
-    """The workspace's remotes that are local folders, their URLs resolved as in the workspace.
+def workspace_remotes(root: Path) -> dict[str, Any] | None:
+    """The workspace's DVC remotes and its default remote, local folders' URLs resolved as in the workspace.
 
-    Reading another commit, DVC loads that commit's .dvc/config from git and resolves a relative folder URL
-    (`url = ../storage`) against the git tree's root, `/storage`: nothing is ever found there. Giving DVC the
-    workspace's resolution (the checkout's own config, as `dvc pull` uses it) makes such remotes work at every
-    revision; remotes with a scheme (s3://, ssh://, …) are left alone.
+    Reading another commit, DVC loads that commit's .dvc/config from git: a relative folder URL
+    (`url = ../storage`) is resolved against the git tree's root, `/storage`, where nothing is ever found, and
+    a commit made before the remote was configured has no remote at all (a version registered before the team
+    added its DVC remote, rolled back to later). Giving DVC the workspace's remotes (the checkout's own config,
+    as `dvc pull` uses it) makes every revision's outputs readable from where they are kept now.
     """
     from dvc.config import Config
 
-    remotes = Config(dvc_dir=str(root / ".dvc"))["remote"]
-    local = {name: {"url": section["url"]} for name, section in remotes.items() if "://" not in section.get("url", "")}
-    return {"remote": local} if local else None
+    config = Config(dvc_dir=str(root / ".dvc"))
+    remotes = {name: dict(section) for name, section in config["remote"].items()}
+    found: dict[str, Any] = {"remote": remotes} if remotes else {}
+    default = config["core"].get("remote")
+    if default and default in remotes:
+        found["core"] = {"remote": default}
+    return found or None
 
 
 class OutputReader:
@@ -153,7 +158,7 @@ class OutputReader:
             from dvc.repo import Repo
 
             try:
-                self._repo = Repo(str(self.root), config=local_remotes(self.root))
+                self._repo = Repo(str(self.root), config=workspace_remotes(self.root))
             except Exception as exc:
                 raise DvcReadError(str(self.root), f"is not a DVC repository DVC can open ({describe(exc)})") from None
             self._finalizer = weakref.finalize(self, self._repo.close)

@@ -123,13 +123,13 @@ def collect(root: Path, base_sha: str, head_rev: str | None, names: Sequence[str
     from dvc.render.match import match_defs_renderers
     from dvc.repo import Repo
 
-    from mlgate.adapters.dvc_outputs import local_remotes
+    from mlgate.adapters.dvc_outputs import workspace_remotes
 
     head = head_rev or "workspace"
     labels = {base_sha: "base", head: "head"}
     try:
         # the workspace's local remotes: DVC would resolve a relative URL against the base commit's tree
-        with Repo(str(root), config=local_remotes(root)) as repo:
+        with Repo(str(root), config=workspace_remotes(root)) as repo:
             data = repo.plots.show(revs=[base_sha, head])
             templates = repo.plots.templates_dir
             found = match_defs_renderers(data, templates_dir=templates)

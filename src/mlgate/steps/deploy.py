@@ -9,7 +9,8 @@ Nothing changes anywhere until every precondition held:
  3. the version: the one the commit already carries, else a new one, tagged and pushed before the deploy
     command runs so the command sees its final number (a rerun for the same commit reuses it);
  4. the Deployment (required_contexts ["mlgate"], payload: model, version, key metrics), status in_progress;
- 5. the deploy command, with MLGATE_MODEL_NAME/VERSION/PATH/MD5/ENVIRONMENT in its environment;
+ 5. the deploy command, with MLGATE_MODEL_NAME/VERSION/PATH/MD5/COMMIT, MLGATE_ENVIRONMENT and
+    MLGATE_DEPLOYMENT_ID in its environment;
  6. success: the stage tag, then status success; failure: status failure with the run's log URL, no stage tag.
     When another deploy changed the stage while this one ran, its tag stands and this deploy fails, saying so.
 """
