@@ -4,6 +4,8 @@ A harmless pull request of the example repository (train.C changed, not reproduc
 runs through the same act bench as tests/test_templates_act.py: host mode, a clean `actions/checkout` of a
 bare remote, stand-ins for GitHub's own actions, the GitHub stand-in on loopback, and mlgate's real install
 (actions/setup's install.sh: pip installs the pinned uv, uv installs locks/all.txt with hash checking).
+The example has no DVC remote: its data come from `dvc repro` of prepare (restore), and the base commit's
+model, which nothing holds, from reproducing the base in the job (compare.base: auto; its own part).
 
 - cold: the install finds an empty uv cache (every locked wheel comes from the package index, as on a
   runner's first run, or after its cache was evicted);
@@ -71,8 +73,11 @@ def _pull_request(ctx: Context, bench_root: Path) -> Iterator[tuple[Any, Any]]:
 
 def _group_part(message: str) -> str | None:
     """The part a `::group::` line of `mlgate pr` opens: its step (`mlgate train: dvc repro` belongs to train),
-    or restore for files on demand (`mlgate: dvc pull ...`, `mlgate: dvc repro prepare`)."""
+    the base commit's reproduction (compare.base), or restore for files on demand (`mlgate: dvc pull ...`,
+    `mlgate: dvc repro prepare`)."""
     title = message.split("::group::", 1)[1].strip()
+    if title.startswith("mlgate: reproducing the base commit"):
+        return "base reproduction"
     if title.startswith("mlgate: "):
         return "restore"
     return title.removeprefix("mlgate ").split(":", 1)[0] if title.startswith("mlgate ") else None

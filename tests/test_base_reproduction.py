@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bench.clean_checkout_fixtures import clean_checkout
 from bench.example_fixtures import git
+
+from mlgate import steps
+from mlgate.report.render import ReportContext, render
+from mlgate.results import StepResult, read_results_dir
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +45,11 @@ def set_base_mode(repo: Path, mode: str) -> None:
 
 def compare_json(repo: Path) -> dict:
     return json.loads((repo / ".mlgate/results/compare.json").read_text(encoding="utf-8"))
+
+
+def result_of(repo: Path, step: str) -> StepResult:
+    [result] = [r for r in read_results_dir(repo / ".mlgate/results") if r.step == step]
+    return result
 
 
 def hand_edited_base(repo: Path) -> tuple[str, float]:
@@ -76,3 +86,80 @@ def test_a_stale_base_is_re_measured_when_compare_base_is_reproduce(
     assert accuracy["base"] == pytest.approx(real), accuracy
     assert written["evidence"]["base_stale"] == [{"stage": "evaluate", "changed": ["metrics.json modified"]}]
     assert not any(rule["reason"].startswith("base is stale") for rule in written["evidence"]["rules"])
+
+
+def harmless_pr(clone: Path) -> str:
+    """A pull request in `clone` that tunes train.C a little (a new model, as good as main's); main's sha."""
+    main = git(clone, "rev-parse", "HEAD")
+    git(clone, "checkout", "--quiet", "-b", "tune")
+    params = yaml.safe_load((clone / "params.yaml").read_text())
+    params["train"]["C"] = 0.95
+    (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    git(clone, "commit", "--quiet", "-am", "Tune C")
+    return main
+
+
+def test_a_clean_clone_without_cache_or_remote_reproduces_the_base_under_auto(
+    example_template: Path, tmp_path: Path, project_python: Path, invoke
+) -> None:
+    """The base's model is in neither a cache nor a remote: auto reproduces the base (the head's training filled
+    DVC's run-cache, so the unchanged prepare is restored, not re-run), the serving check measures the
+    reproduced base model, and the harmless change passes; `committed` keeps failing closed on that model."""
+    clone = clean_checkout(example_template, tmp_path / "clone")  # a repository that never had a DVC remote
+    main = harmless_pr(clone)
+    trained = invoke("train", cwd=clone)
+    assert trained.code == 0, trained.out + trained.err
+    set_base_mode(clone, "committed")
+    committed = steps.serving.run(steps.serving.Inputs(base=main), steps.Project.load(clone / "mlgate.yml", env={}))
+    assert committed.verdict == "error", committed.summary  # fails closed, as before compare.base existed
+    assert committed.summary.startswith("model.pkl: the base commit's model is unreadable: is DVC-tracked")
+    assert "dvc remote add -d" in committed.summary
+
+    set_base_mode(clone, "auto")
+    project = steps.Project.load(clone / "mlgate.yml", env={})
+    serving = steps.serving.run(steps.serving.Inputs(base=main), project)
+    assert serving.verdict in ("pass", "warn"), serving.summary
+    reason = "its model.pkl is DVC-tracked (output 'model.pkl' of dvc.lock stage 'train') and is not in the DVC cache"
+    assert serving.summary.startswith(f"base reproduced in CI: {reason}"), serving.summary
+    assert serving.evidence["base"]["how"] == "reproduced"
+    assert serving.evidence["requests"] == {"base": 200, "head": 200}  # the reproduced base model was probed
+    reproduction = serving.evidence["base"]["reproduction"]
+    assert git(clone, "rev-parse", REPRODUCED_REF + main) == reproduction
+    log = (clone / ".mlgate/results/base-reproduction.log").read_text()
+    assert "Stage 'prepare' is cached - skipping run" in log  # DVC's run-cache first: the head's prepare
+    assert "Running stage 'train'" in log  # main's C: no run of it in this job's cache
+
+    run = invoke("compare", "--base", main, cwd=clone)
+    assert run.code == 0, run.out + run.err
+    written = compare_json(clone)
+    assert written["verdict"] == "pass" and written["summary"].startswith(f"base reproduced in CI: {reason}")
+    assert written["evidence"]["base"] == serving.evidence["base"] | {"reused": True}  # the same base, found again
+    assert f"compare: pass: base reproduced in CI: {reason}" in run.out
+    report = render([serving, result_of(clone, "compare")], ReportContext(), limit=65_536).text
+    note = f"*Base reproduced in CI: {reason}, and no DVC remote is configured (`dvc repro "
+    assert report.count(note) == 2, report  # under the metrics and in the serving section
+
+
+def test_a_base_that_fails_to_reproduce_is_exit_2_naming_the_stage(
+    example_repo: Path, project_python: Path, invoke
+) -> None:
+    reproduced = git(example_repo, "rev-parse", "HEAD")
+    train = example_repo / "src/train.py"
+    train.write_text(train.read_text() + "\nraise SystemExit('the base cannot train')\n")
+    git(example_repo, "commit", "--quiet", "-am", "Break training without dvc repro")  # stale: auto reproduces
+    broken = git(example_repo, "rev-parse", "HEAD")
+    git(example_repo, "checkout", "--quiet", "-b", "pr", reproduced)
+
+    run = invoke("compare", "--base", broken, cwd=example_repo)
+    assert run.code == 2, run.out + run.err
+    [message] = run.err.strip().splitlines()[-1:]
+    assert message.startswith(
+        f"mlgate: error: the base commit {broken[:12]} could not be reproduced (base is stale: train changed "
+        "(src/train.py modified)): `dvc repro evaluate train` failed (exit "
+    ), message
+    assert "failed to reproduce 'train'" in message
+    written = compare_json(example_repo)
+    assert written["verdict"] == "error" and written["summary"] == message.removeprefix("mlgate: error: ")
+    text = render([result_of(example_repo, "compare")], ReportContext(), limit=65_536).text
+    assert "`compare` errored" in text and "could not be reproduced" in text
+    assert git(example_repo, "for-each-ref", REPRODUCED_REF) == ""  # nothing recorded for a failed reproduction

@@ -24,6 +24,11 @@ from bench.metrics_repo_fixtures import read_json
 pytestmark = pytest.mark.slow  # the layouts are built with real `dvc repro` once per module
 
 
+# What the base commit holds, failing closed without it (compare.base's default, auto, would reproduce the base
+# by re-running its stage: test_base_reproduction.py).
+COMMITTED = ("--base-mode", "committed")
+
+
 def compare(invoke, layout: Layout, *args: str, cwd: Path | None = None) -> tuple[Any, dict[str, Any]]:
     run = invoke("compare", *args, cwd=cwd or layout.repo)
     assert "Traceback" not in run.err and "internal error" not in run.err, run.err
@@ -149,7 +154,7 @@ def test_objects_missing_from_the_remote_are_exit_2_asking_for_dvc_push(layout: 
     clone = clean_clone(layout, remote=True)
     for relative in layout.base_objects:
         (layout.remote / relative).unlink()
-    run, result = compare(invoke, layout, "--base", layout.base, "--head", layout.head, cwd=clone)
+    run, result = compare(invoke, layout, *COMMITTED, "--base", layout.base, "--head", layout.head, cwd=clone)
     assert run.code == 2, run.out + run.err
     recorded = f"output '{layout.output}' of dvc.lock stage '{layout.stage}'"
     prefix = (
@@ -185,7 +190,7 @@ def test_a_clean_clone_without_cache_or_remote_is_exit_2_naming_file_revision_an
 
     # the head's outputs on disk, as `dvc repro` left them: now only the base is unreadable
     shutil.copytree(layout.repo, clone, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", ".dvc", ".mlgate"))
-    run, result = compare(invoke, layout, "--base", layout.base, cwd=clone)
+    run, result = compare(invoke, layout, *COMMITTED, "--base", layout.base, cwd=clone)
     assert run.code == 2, run.out + run.err
     assert run.err.strip() == f"mlgate: error: {layout.metrics_file}: {missing} (at base commit {layout.base[:12]})"
     assert result["verdict"] == "error"

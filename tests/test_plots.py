@@ -70,7 +70,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_compare_records_dvc_plots_and_the_report_draws_them(plots_repo: MetricsRepo, invoke):
-    run = invoke("compare", "--base", "main", "--exit-zero", cwd=plots_repo.path)
+    run = invoke("compare", "--base", "main", "--base-mode", "committed", "--exit-zero", cwd=plots_repo.path)
     assert run.code == 0, run.out + run.err
     results = plots_repo.path / ".mlgate/results"
     compare = read_json(results / "compare.json")

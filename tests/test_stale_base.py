@@ -1,6 +1,7 @@
 """A baseline you can trust: before comparing, compare asks DVC whether the base commit's committed outputs are
 what its code, params and data produce (`dvc status` on the base's git tree); a base whose metrics.json was
-edited by hand, or whose code changed without `dvc repro`, is reported stale on every rule row."""
+edited by hand, or whose code changed without `dvc repro`, is reported stale on every rule row when
+compare.base is committed (under auto or reproduce it is re-run: test_base_reproduction.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_a_base_whose_metrics_were_edited_by_hand_is_reported_stale(example_repo
     ]
 
     git(example_repo, "checkout", "--quiet", "-b", "pr", reproduced)
-    run = invoke("compare", "--base", edited, cwd=example_repo)
+    run = invoke("compare", "--base", edited, "--base-mode", "committed", cwd=example_repo)
     assert run.code == 0, run.out + run.err  # a warning: the gate did not compare with a trustworthy baseline
     written = json.loads((example_repo / ".mlgate/results/compare.json").read_text())
     assert written["verdict"] == "warn"

@@ -11,6 +11,8 @@ it as it reads any commit, and a later step of the same job (or a re-run) finds 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -41,20 +43,28 @@ class Reproduction:
         return {"reproduction": self.commit, "stages": list(self.stages), "reused": self.reused}
 
 
-def _message(base: str, reason: str, stages: Sequence[str]) -> str:
-    return f"mlgate: base {base[:12]} reproduced\n\n{reason}\n\nStages: {' '.join(stages)}\n"
+def _message(base: str, reason: str, stages: Sequence[str], files: Sequence[str]) -> str:
+    """The reproduction commit's message; its last lines are what `earlier` reads back."""
+    listed = f"Stages: {json.dumps(list(stages))}\nFiles: {json.dumps(list(files))}"
+    return f"mlgate: base {base[:12]} reproduced\n\n{reason}\n\n{listed}\n"
 
 
-def earlier(git_root: Path, base: str, reason: str) -> Reproduction | None:
-    """The reproduction of `base` that an earlier step or run made, if its ref exists (`reason`: why it is
-    needed now)."""
+def earlier(git_root: Path, base: str, files: Sequence[str]) -> Reproduction | None:
+    """The reproduction of `base` an earlier step or run made for at least `files`, if its ref exists."""
     commit = git.rev_parse(git_root, REF_PREFIX + base)
     if commit is None:
         return None
     body = git.run_git(git_root, "log", "-1", "--format=%b", commit).decode("utf-8", "replace").strip()
-    last = body.split("\n\n")[-1]
-    stages = tuple(last.removeprefix("Stages: ").split()) if last.startswith("Stages: ") else ()
-    return Reproduction(base, commit, stages, reason, reused=True)
+    fields = {}
+    for line in body.splitlines():
+        name, _, value = line.partition(": ")
+        if name in ("Stages", "Files"):
+            with contextlib.suppress(json.JSONDecodeError):
+                fields[name] = json.loads(value)
+    if not set(files) <= set(fields.get("Files", ())):
+        return None  # made for fewer files (no serving model then): reproduced again, the ref moves
+    reason = body.split("\n\n")[0].strip()
+    return Reproduction(base, commit, tuple(fields.get("Stages", ())), reason, reused=True)
 
 
 def _share_cache_and_remotes(project_root: Path, worktree_root: Path) -> bool:
@@ -86,7 +96,7 @@ def _stages_and_sources(root: Path, files: Sequence[str]) -> tuple[list[str], li
     from dvc.stage import PipelineStage
 
     stages: dict[str, Any] = {}
-    with Repo(str(root)) as repo:
+    with Repo(str(root)) as repo:  # DVC's errors (a lock it will not load) are the caller's one sentence
         for path in files:
             try:
                 outs = repo.find_outs_by_path(str(root / path), strict=False)
@@ -130,7 +140,12 @@ def reproduce(
     try:
         root = worktree if prefix == "." else worktree / prefix
         pull = _share_cache_and_remotes(project_root, root)
-        stages, sources = _stages_and_sources(root, files)
+        try:
+            stages, sources = _stages_and_sources(root, files)
+        except Exception as exc:  # DvcException, and the YAML validation errors of a lock DVC 3 refuses
+            raise InputError(
+                f"the base commit {short} cannot be reproduced: DVC cannot read its pipeline ({describe(exc)})"
+            ) from None
         if not stages:
             raise InputError(
                 f"the base commit {short} cannot be reproduced: no dvc.yaml stage there produces "
@@ -150,7 +165,7 @@ def reproduce(
             )
         git.run_git(worktree, "add", "--all")
         tree = git.run_git(worktree, "write-tree").decode().strip()
-        message = _message(base, reason, stages).encode()
+        message = _message(base, reason, stages, files).encode()
         commit = git.run_git(worktree, *IDENTITY, "commit-tree", tree, "-p", base, input_bytes=message)
         sha = commit.decode().strip()
         git.run_git(git_root, "update-ref", REF_PREFIX + base, sha)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from mlgate.cli.context import Settings, finish, pass_settings
+from mlgate.config.model import BASE_MODES
 from mlgate.errors import EXIT_OK
 
 
@@ -18,6 +19,12 @@ from mlgate.errors import EXIT_OK
 @click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True), default=None, help="Significance level.")
 @click.option("--resamples", type=click.IntRange(100, 100_000), default=None, help="Bootstrap resamples.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Bootstrap seed.")
+@click.option(
+    "--base-mode",
+    type=click.Choice(BASE_MODES),
+    default=None,
+    help="How the base's outputs are had (committed, reproduce, auto) [default: compare.base].",
+)
 @click.option("--exit-zero", is_flag=True, default=False, help="Exit 0 even when the gate fails.")
 @pass_settings
 def compare(settings: Settings, exit_zero: bool, **options: Any) -> int:

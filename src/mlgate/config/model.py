@@ -86,7 +86,7 @@ class CompareConfig:
     # How the base commit's model, metrics and predictions are had: `committed` (git, the DVC cache or remote;
     # fail closed without them), `reproduce` (always `dvc repro` of their stages at the base, run-cache first),
     # `auto` (committed when they can be had and are not stale, else reproduced, saying why).
-    base: str = "committed"
+    base: str = "auto"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,16 @@ def _gated_table(rows: Sequence[evidence.MetricRow]) -> str:
     return table(["metric", "base", "head", "Δ", "interval of Δ", "rule", "verdict"], cells)
 
 
+def _base_note(result: StepResult) -> list[str]:
+    """How the base's side was had, when it is not what the base commit holds (compare.base)."""
+    base = evidence.as_mapping(result.evidence.get("base"))
+    if base.get("how") != "reproduced":
+        return []
+    stages = " ".join(str(stage) for stage in base.get("stages") or ())
+    ran = f" ({code('dvc repro ' + stages)})" if stages else ""
+    return [f"*Base reproduced in CI: {text(str(base.get('reason') or ''))}{ran}.*"]
+
+
 def _compare_block(result: StepResult, *, headed: bool) -> str | None:
     gated, others = evidence.gate_rows(result), evidence.other_metrics(result)
     parts = []
@@ -149,6 +159,7 @@ def _compare_block(result: StepResult, *, headed: bool) -> str | None:
         return None
     if result.evidence.get("baseline") is False:
         parts.append("*No baseline: the base commit has no metrics, so only absolute limits apply.*")
+    parts += _base_note(result)
     heading = [_heading(result, "Metrics: base → head")] if headed or result.label else []
     return "\n\n".join(heading + parts)
 
@@ -236,7 +247,7 @@ def serving_section(results: Sequence[StepResult]) -> Section | None:
             f"{headline.step_phrase(result)} ({text(probe)} probe, {number(requests.get('head'))} requests per model,"
         )
         line += " base and head interleaved in one job)."
-        parts = [line]
+        parts = [line, *_base_note(result)]
         if gated:
             parts.append(_gated_table(gated))
         if cells:

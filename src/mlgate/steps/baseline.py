@@ -91,12 +91,14 @@ def _unobtainable(repo: Repo, sha: str, files: list[str]) -> str | None:
     return None
 
 
-def base_of(project: Project, sha: str) -> Baseline:
-    """The base side for the base commit `sha`, decided once per project run (serving and compare share it)."""
-    key = ("baseline", sha)
+def base_of(project: Project, sha: str, mode: str | None = None) -> Baseline:
+    """The base side for the base commit `sha`, decided once per project run (serving and compare share it);
+    `mode` overrides compare.base."""
+    mode = mode or project.config.compare.base
+    key = ("baseline", sha, mode)
     if key not in project.memo:
         try:
-            project.memo[key] = _obtain(project, sha)
+            project.memo[key] = _obtain(project, sha, mode)
         except InputError as exc:
             project.memo[key] = exc
     found = project.memo[key]
@@ -105,11 +107,10 @@ def base_of(project: Project, sha: str) -> Baseline:
     return found
 
 
-def _obtain(project: Project, sha: str) -> Baseline:
+def _obtain(project: Project, sha: str, mode: str) -> Baseline:
     from mlgate.adapters import base_reproduction, dvc_repo, dvc_stages
 
     cfg = project.config
-    mode = cfg.compare.base
     repo = dvc_repo.open_project(cfg.root)
     if not repo.is_dvc:
         if mode == "reproduce":
@@ -125,6 +126,9 @@ def _obtain(project: Project, sha: str) -> Baseline:
     if mode == "committed":
         return committed
     files = _wanted(project, repo, sha)
+    # Reproduced earlier in this job (another step) or run: read that again, whatever the cache holds by now.
+    if (found := base_reproduction.earlier(repo.git_root, sha, files)) is not None:
+        return Baseline(sha, mode, stale, unvouched, found)
     if mode == "reproduce":
         reason = "compare.base is reproduce"
     elif stale:
@@ -133,7 +137,7 @@ def _obtain(project: Project, sha: str) -> Baseline:
         reason = _unobtainable(repo, sha, files)
         if reason is None:
             return committed
-    reproduction = base_reproduction.earlier(repo.git_root, sha, reason) or base_reproduction.reproduce(
+    reproduction = base_reproduction.reproduce(
         repo.git_root, repo.root, sha, files, reason, project.results_dir / "base-reproduction.log"
     )
     return Baseline(sha, mode, stale, unvouched, reproduction)

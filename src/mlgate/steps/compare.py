@@ -118,6 +118,7 @@ class Inputs:
     alpha: float | None = None  # metrics.significance.alpha
     resamples: int | None = None
     seed: int | None = None
+    base_mode: str | None = None  # compare.base: auto | committed | reproduce
 
 
 def _head_files(inputs: Inputs, cfg: Any) -> list[Wanted]:
@@ -184,7 +185,7 @@ def _compare(inputs: Inputs, project: Project) -> StepResult:
     if (error := head_snap.unreadable("head")) is not None:
         return failed(error)
     try:
-        base_side = base_of(project, chosen.sha)
+        base_side = base_of(project, chosen.sha, inputs.base_mode)
     except InputError as exc:
         return failed(exc)
     base_snap = dvc_repo.read_snapshot(repo, base_side.rev, files)
