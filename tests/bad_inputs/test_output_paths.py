@@ -82,12 +82,25 @@ def test_report_output_under_a_file(tmp_path: Path) -> None:
     assert (workspace / "metrics.json").read_text(encoding="utf-8").startswith("{")
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a disk that is always full)")
-def test_github_output_on_a_full_disk(tmp_path: Path) -> None:
+# A disk that is always full, and a folder nobody may create files in (sysfs refuses even root, who runs the
+# tests here, so a chmod-ed folder would not do): GITHUB_OUTPUT is written by every command, the summary by report.
+RUNNER_FILES = [
+    pytest.param(variable, target, reason, id=f"{variable}-{where}")
+    for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+    for where, target, reason in (
+        ("full-disk", "/dev/full", "the disk is full"),
+        ("read-only-folder", "/sys/mlgate-runner-file", "permission denied"),
+    )
+]
+
+
+@pytest.mark.skipif(not (os.path.exists("/dev/full") and os.path.isdir("/sys")), reason="needs /dev/full and /sys")
+@pytest.mark.parametrize(("variable", "target", "reason"), RUNNER_FILES)
+def test_runner_file_that_cannot_be_written(variable: str, target: str, reason: str, tmp_path: Path) -> None:
     workspace = compared(tmp_path)
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": "/dev/full"}
-    done = run_cli(*COMPARE, cwd=workspace, env=env)
-    assert_one_error(done, "GITHUB_OUTPUT", "/dev/full", "the disk is full")
+    done = run_cli(*(REPORT if variable == "GITHUB_STEP_SUMMARY" else COMPARE), cwd=workspace,
+                   env={"GITHUB_ACTIONS": "true", variable: target})  # fmt: skip
+    assert_one_error(done, variable, target, reason)
 
 
 @pytest.mark.parametrize("kind", ["a directory", "a file that takes no writes"])
