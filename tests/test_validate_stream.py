@@ -194,6 +194,17 @@ def test_hash_samples_fold_batches_and_partitions_into_the_bottom_k_of_all_rows(
         assert np.array_equal(sample.hashes, distinct[:kept]) and np.array_equal(sample.counts, counts[:kept])
 
 
+def test_a_sampled_leakage_check_that_finds_none_bounds_it_by_the_rule_of_three() -> None:
+    rng = np.random.default_rng(6)
+    train, test = HashSample(12 * 5_000), HashSample(12 * 5_000)
+    train.add(rng.integers(0, 2**63, size=50_000, dtype=np.int64).view(np.uint64) * np.uint64(2))  # even
+    test.add(rng.integers(0, 2**63, size=20_000, dtype=np.int64).view(np.uint64) * np.uint64(2) + np.uint64(1))
+    leaked, estimate = streamed.leakage(train, test, 20_000)
+    kept = estimate["sampled_rows"]
+    assert leaked == 0 and 0 < kept <= 5_000 and estimate["interval_95"] == pytest.approx(3 / kept * 20_000)
+    assert f"fewer than {np.ceil(3 / kept * 20_000):,.0f} test rows occur in train" in estimate["statement"]
+
+
 @pytest.fixture(scope="module")
 def bench_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The benchmark's 20-column train file and its drifted copy, at 30k rows (sketches estimate past ~1k)."""

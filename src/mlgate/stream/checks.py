@@ -86,7 +86,7 @@ def duplicates(sample: HashSample, rows: int) -> tuple[int, dict[str, Any] | Non
     p = sample.fraction
     estimate = round(repeats / kept * rows) if kept else 0
     # Each distinct row is in the sample with probability p (its hash decides): Horvitz-Thompson's variance.
-    extra = counts.astype(np.float64) - 1
+    extra = counts[counts > 1].astype(np.float64) - 1
     error = _Z95 * math.sqrt(float(np.square(extra).sum()) * (1 - p)) / p
     statement = _sample_statement(kept, rows, p)
     if repeats:
@@ -103,14 +103,22 @@ def leakage(train: HashSample, test: HashSample, test_rows: int) -> tuple[int, d
     threshold = min(train.threshold, test.threshold)
     train_hashes, _ = train.restrict(threshold)
     test_hashes, test_counts = test.restrict(threshold)
-    leaked = int(test_counts[np.isin(test_hashes, train_hashes, assume_unique=True)].sum())
+    # Both sorted: a binary search each, not isin's sort of both (a copy of each sample, several times over).
+    at = np.minimum(np.searchsorted(train_hashes, test_hashes), max(len(train_hashes) - 1, 0))
+    found = train_hashes[at] == test_hashes if len(train_hashes) else np.zeros(len(test_hashes), dtype=bool)
+    leaked = int(test_counts[found].sum())
     if train.exact and test.exact:
         return leaked, None
     kept = int(test_counts.sum())
     share = leaked / kept if kept else 0.0
     p = threshold / 2**64
     error = _Z95 * math.sqrt(share * (1 - share) / kept) * test_rows if kept else float(test_rows)
-    statement = _sample_statement(kept, test_rows, p) + f": {round(share * test_rows):,} ± {error:,.0f} at 95%"
+    statement = _sample_statement(kept, test_rows, p)
+    if leaked:
+        statement += f": {round(share * test_rows):,} ± {error:,.0f} at 95%"
+    else:  # the normal interval is 0 ± 0 here; the rule of three bounds the share instead
+        error = min(3 / kept, 1.0) * test_rows if kept else float(test_rows)
+        statement += f": none in it, so at 95% confidence fewer than {math.ceil(error):,} test rows occur in train"
     estimate = {"sampled_rows": kept, "hash_fraction": p, "interval_95": error, "statement": statement}
     return round(share * test_rows), estimate
 

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
     from mlgate.checks.schema import DataSchema
 
-# Of data.memory_budget, each of a file's two hash samples may take this share (both files: half the budget);
-# the rest is for the record batch in flight and the sketches.
-HASH_SAMPLE_SHARE = 1 / 8
+# Of data.memory_budget, each of a file's two hash samples may take this share: the four samples of train and
+# test a quarter of the budget, folding a batch into one costs it about once more; the rest is for the record
+# batches in flight (one per core and one being read), Arrow's read buffers and the sketches.
+HASH_SAMPLE_SHARE = 1 / 16
 
 
 @dataclass(frozen=True)

@@ -476,8 +476,10 @@ class HashSample:
         import numpy as np
 
         self.finish()
-        keep = self.hashes < np.uint64(threshold) if threshold < HASH_SPACE else slice(None)
-        return self.hashes[keep], self.counts[keep]
+        end = (
+            len(self.hashes) if threshold >= self.threshold else int(np.searchsorted(self.hashes, np.uint64(threshold)))
+        )
+        return self.hashes[:end], self.counts[:end]  # views: the hashes are sorted
 
     @property
     def exact(self) -> bool:
