@@ -15,6 +15,9 @@ import pytest
 import yaml
 from bench.act_bench import ActResult
 from bench.example_fixtures import git
+from bench.github_fixtures import DEMO_REPO
+from bench.github_openapi import schema_errors
+from bench.github_standin import GitHubStandIn
 from bench.github_state import IssueComment
 from bench.retrain_fixtures import add_issue
 from bench.workflow_fixtures import TEMPLATES, CiRepo
@@ -100,6 +103,19 @@ def team(ci_repo: CiRepo) -> Team:
     return Team(ci_repo, issue.number, pull.number, pull.head, v1, v2)
 
 
+def check_githubs_shapes(github: GitHubStandIn) -> None:
+    """Every answer mlgate got in these runs from the collaborator-permission and reactions endpoints has the
+    shape GitHub's OpenAPI description (@octokit/openapi) gives it, each status one GitHub answers."""
+    calls = github.calls(path=rf"/repos/{DEMO_REPO}/(collaborators/[^/]+/permission|issues/comments/\d+/reactions)")
+    assert {(c.method, c.path.rsplit("/", 1)[-1]) for c in calls} == {
+        ("GET", "permission"),
+        ("GET", "reactions"),
+        ("POST", "reactions"),
+    }
+    for call in calls:
+        assert schema_errors(call.method, call.path, call.status, call.answer) == [], (call.method, call.path)
+
+
 def answered(run: ActResult) -> dict[str, str]:
     """The first job's outputs (command, environment, outcome), and whether the second job ran."""
     outputs = run.outputs(CHATOPS, job="mlgate chatops/command")
@@ -178,6 +194,7 @@ def test_every_command_end_to_end_on_one_repository(ci_repo: CiRepo) -> None:
         ["production", "v1.0.0"],
     ]
     assert t.reactions(rollback) == ["eyes", "+1"]
+    check_githubs_shapes(github)
 
 
 def test_refusals_run_nothing(ci_repo: CiRepo) -> None:
@@ -215,3 +232,4 @@ def test_refusals_run_nothing(ci_repo: CiRepo) -> None:
     edited = t.comment("/mlgate retrain", "wes")
     reply = refused(edited, action="edited")
     assert "the comment was edited; mlgate runs only new comments" in reply and t.reactions(edited) == ["-1"]
+    check_githubs_shapes(github)

@@ -139,6 +139,7 @@ class RecordedRequest:
     headers: dict[str, str]
     raw_path: str  # exactly as sent, with the base URL prefix and the query string
     status: int | None = None  # status answered; None while pending or when the connection was dropped
+    answer: Any = None  # the JSON body answered, as sent (None: no body, or not JSON)
     fault: Fault | None = None  # the fault that hit this request, if any
 
 
@@ -679,6 +680,8 @@ class GitHubStandIn:
         if fault is not None and fault.status is None:
             reply.headers |= fault.response_headers()
         request.status = reply.status
+        if reply.body is not None and not isinstance(reply.body, bytes | str):
+            request.answer = json.loads(json.dumps(reply.body))  # a copy: the state it was made of moves on
         self._send(handler, reply, token or self._anonymous)
 
     @staticmethod
