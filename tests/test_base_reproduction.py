@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bench.clean_checkout_fixtures import clean_checkout
-from bench.example_fixtures import git
+from bench.example_fixtures import dvc, git
 
 from mlgate import steps
 from mlgate.report.render import ReportContext, render
@@ -163,3 +163,30 @@ def test_a_base_that_fails_to_reproduce_is_exit_2_naming_the_stage(
     text = render([result_of(example_repo, "compare")], ReportContext(), limit=65_536).text
     assert "`compare` errored" in text and "could not be reproduced" in text
     assert git(example_repo, "for-each-ref", REPRODUCED_REF) == ""  # nothing recorded for a failed reproduction
+
+
+def test_reproduce_needs_a_stage_to_re_run_and_says_so(metrics_repo, invoke) -> None:
+    """compare.base: reproduce where nothing can be re-run is exit 2 in one sentence: a repository without a DVC
+    pipeline (at its mlgate.yml key), and a DVC project whose metrics are a `dvc add`ed file, no stage's output."""
+    metrics_repo.write("mlgate.yml", "metrics: {files: [scores.json]}\ncompare: {base: reproduce}\n")
+    metrics_repo.write_json("scores.json", {"accuracy": 0.9})
+    base = metrics_repo.commit("metrics, no DVC")
+    run = invoke("compare", "--base", base, cwd=metrics_repo.path)
+    assert run.code == 2, run.out + run.err
+    assert run.err.strip() == (
+        "mlgate: error: mlgate.yml:2: compare.base: reproduce needs a DVC pipeline (dvc.yaml) to re-run at the base"
+    ), run.err
+    assert compare_json(metrics_repo.path)["verdict"] == "error"
+
+    dvc(metrics_repo.path, "init", "--quiet")
+    git(metrics_repo.path, "rm", "--quiet", "--cached", "scores.json")
+    dvc(metrics_repo.path, "add", "--quiet", "scores.json")
+    metrics_repo.write("dvc.yaml", "metrics:\n  - scores.json\n")
+    base = metrics_repo.commit("metrics a `dvc add`ed file")
+    run = invoke("compare", "--base", base, cwd=metrics_repo.path)
+    assert run.code == 2, run.out + run.err
+    assert run.err.strip() == (
+        f"mlgate: error: the base commit {base[:12]} cannot be reproduced: no dvc.yaml stage there produces "
+        "scores.json; commit them, or push them to a DVC remote"
+    ), run.err
+    assert git(metrics_repo.path, "worktree", "list").count("\n") == 0  # the temporary worktree is gone

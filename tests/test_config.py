@@ -91,6 +91,10 @@ def test_good_config_builds_typed_policy(tmp_path: Path) -> None:
             "mlgate.yml:3: metrics.significance.alpha: must be at most 0.5 (got 0.9)",
         ),
         ("retrain: {when: sometimes}\n", "mlgate.yml:1: retrain.when: must be one of drift, always (got 'sometimes')"),
+        (
+            "compare: {base: rebuild}\n",
+            "mlgate.yml:1: compare.base: must be one of auto, committed, reproduce (got 'rebuild')",
+        ),
         ("- a\n- b\n", "mlgate.yml:1: (top level): must be a mapping (got a list)"),
         ("data:\n  label: a\n  label: b\n", "mlgate.yml:3: data.label: duplicate key"),
         (

@@ -38,7 +38,8 @@ def test_a_base_whose_metrics_were_edited_by_hand_is_reported_stale(example_repo
     ]
 
     git(example_repo, "checkout", "--quiet", "-b", "pr", reproduced)
-    run = invoke("compare", "--base", edited, "--base-mode", "committed", cwd=example_repo)
+    # as actions/compare-metrics passes its base-mode input
+    run = invoke("compare", "--base", edited, cwd=example_repo, env={"MLGATE_COMPARE_BASE_MODE": "committed"})
     assert run.code == 0, run.out + run.err  # a warning: the gate did not compare with a trustworthy baseline
     written = json.loads((example_repo / ".mlgate/results/compare.json").read_text())
     assert written["verdict"] == "warn"
