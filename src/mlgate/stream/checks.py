@@ -26,7 +26,7 @@ from mlgate.checks.quality import (
 from mlgate.checks.validation import CheckOptions, schema_findings
 from mlgate.stream.drift import drift_table
 from mlgate.stream.numeric import SketchDrift
-from mlgate.stream.summary import ColumnSummary, DatasetSummary, HashSample, SchemaFacts
+from mlgate.stream.summary import ColumnSummary, DatasetSummary, HashSample, SchemaFacts, pii_hits
 
 if TYPE_CHECKING:
     from mlgate.checks.schema import DataSchema
@@ -159,7 +159,7 @@ def run_checks(
         )
         findings += drift_findings([row.result for row in drift], max_drifted_share=options.max_drifted_share)
     for name, summary in datasets.items():
-        hits = [hit for column in summary.columns.values() for hit in column.pii_hits()]
+        hits = pii_hits(summary.columns.values())
         findings += pii_findings_from_hits(hits, dataset=name, allow_columns=options.pii_allow_columns)
     samples = {name: Coverage(summary.rows, summary.batches) for name, summary in datasets.items()}
     return StreamResult(tuple(findings), tuple(drift), samples)

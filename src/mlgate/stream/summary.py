@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlgate.checks.columns import NUMERIC_KINDS, kind_of
-from mlgate.checks.pii import PATTERNS, PiiHit, scan_distinct, scannable
+from mlgate.checks.pii import PATTERNS, PiiHit, scan_distinct, scan_many, scannable
 from mlgate.checks.quality import temporal_ticks
 from mlgate.stream.numeric import NumericSketch
 
@@ -311,16 +311,18 @@ class ColumnSummary:
             tally = self.pii.setdefault(hit.kind, [0, hit.example])
             tally[0] += hit.rows
 
-    def pii_hits(self) -> list[PiiHit]:
-        """The PII found in every row of the column, in the order the in-memory scan reports it."""
+    def distinct_text(self) -> tuple[pa.Array, np.ndarray] | None:
+        """Every distinct value as text and its rows, for the PII scan; None past the cap of kept values (the
+        batches' tallies count the PII then), without values, or when the scan does not apply."""
         import numpy as np
 
-        if not self.overflowed:
-            if not self.counts:
-                return []
-            text = scannable(self._values_array())
-            counts = np.array(list(self.counts.values()), dtype=np.int64)
-            return [] if text is None else scan_distinct(self.name, text, counts)
+        if self.overflowed or not self.counts:
+            return None
+        text = scannable(self._values_array())
+        return None if text is None else (text, np.array(list(self.counts.values()), dtype=np.int64))
+
+    def tallied_pii_hits(self) -> list[PiiHit]:
+        """The PII the batches found, for a column whose distinct values were not all kept."""
         return [PiiHit(self.name, kind, *self.pii[kind]) for kind in PATTERNS if kind in self.pii]
 
     def category_counts(self) -> dict[Any, int] | None:
@@ -371,6 +373,21 @@ class ColumnSummary:
 
     def unlisted(self, allowed: set[str]) -> tuple[list[tuple[str, int]], bool]:
         return [(value, count) for value, count in self.counts.items() if value not in allowed], not self.overflowed
+
+
+def pii_hits(columns: Iterable[ColumnSummary]) -> list[PiiHit]:
+    """The PII found in every row of each column, in the order the in-memory scan reports it: the columns whose
+    distinct values were all kept are scanned together (scan_many), the others give their batches' tallies."""
+    columns = list(columns)
+    kept = {column.name: text for column in columns if (text := column.distinct_text()) is not None}
+    scanned: dict[str, list[PiiHit]] = {}
+    for hit in scan_many([(name, *text) for name, text in kept.items()]):
+        scanned.setdefault(hit.column, []).append(hit)
+    return [
+        hit
+        for column in columns
+        for hit in (column.tallied_pii_hits() if column.overflowed else scanned.get(column.name, []))
+    ]
 
 
 class SchemaFacts:
