@@ -69,6 +69,9 @@ def test_a_stale_base_is_re_measured_when_compare_base_is_reproduce(
     edited, real = hand_edited_base(example_repo)
     git(example_repo, "checkout", "--quiet", "-b", "pr", reproduced)  # the PR: the true pipeline, unchanged
     set_base_mode(example_repo, "reproduce")
+    hook = example_repo / ".git/hooks/post-checkout"  # as `dvc install` leaves one, but failing: not to be run
+    hook.write_text(f"#!/bin/sh\ntouch {example_repo / 'hook-ran'}\nexit 1\n")
+    hook.chmod(0o755)
 
     run = invoke("compare", "--base", edited, cwd=example_repo)
     assert run.code == 0, run.out + run.err
@@ -86,6 +89,7 @@ def test_a_stale_base_is_re_measured_when_compare_base_is_reproduce(
     assert accuracy["base"] == pytest.approx(real), accuracy
     assert written["evidence"]["base_stale"] == [{"stage": "evaluate", "changed": ["metrics.json modified"]}]
     assert not any(rule["reason"].startswith("base is stale") for rule in written["evidence"]["rules"])
+    assert not (example_repo / "hook-ran").exists()  # the worktree was made without the repository's hooks
 
 
 def harmless_pr(clone: Path) -> str:

@@ -133,7 +133,10 @@ def reproduce(
     worktree = scratch / "base"
     short = base[:12]
     try:
-        git.run_git(git_root, "worktree", "add", "--quiet", "--detach", str(worktree), base)
+        # No hooks: DVC's own (`dvc install`) would `dvc checkout` into a cache the worktree does not share yet.
+        git.run_git(
+            git_root, "-c", "core.hooksPath=/dev/null", "worktree", "add", "--quiet", "--detach", str(worktree), base
+        )
     except git.GitError as exc:
         shutil.rmtree(scratch, ignore_errors=True)
         raise InputError(f"the base commit {short} cannot be checked out to reproduce it: {exc}") from None
