@@ -116,7 +116,8 @@ class TableSketch:
 
 def sketch_table(table: pa.Table, kinds: dict[str, str]) -> TableSketch:
     sketch = TableSketch(kinds)
-    sketch.update({name: table.column(name) for name in kinds if name in table.column_names})
+    present = set(table.column_names)  # once: the property builds a new list at every call
+    sketch.update({name: table.column(name) for name in kinds if name in present})
     return sketch
 
 

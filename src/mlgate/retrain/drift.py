@@ -50,7 +50,8 @@ class DriftCheck:
 
 def check_drift(reference: pa.Table, current: pa.Table, options: DriftOptions) -> DriftCheck:
     """Compare every column both tables share (the label aside), on seeded stratified samples of large data."""
-    columns = [name for name in reference.column_names if name != options.label and name in current.column_names]
+    present = set(current.column_names)  # once: the property builds a new list at every call
+    columns = [name for name in reference.column_names if name != options.label and name in present]
     samples = [
         stratified_sample(table, size=options.sample_rows, seed=options.seed, strata=options.label)
         for table in (reference, current)

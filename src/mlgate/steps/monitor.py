@@ -173,7 +173,8 @@ def _features(config: Config, reference: Any, log_columns: list[str], roles_take
 
     listed = config.monitor.columns.features
     if listed is not None:
-        missing = [name for name in listed if name not in reference.column_names]
+        present = set(reference.column_names)
+        missing = [name for name in listed if name not in present]
         if missing:
             raise config.error(
                 ("monitor", "columns", "features"), f"feature '{missing[0]}' is not a column of data.train"
