@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bench.act_bench import StepLog
 from bench.act_jobs import Job, JobsRun, JobsRunner, Step
 from bench.example_fixtures import git
 from bench.github_standin import GitHubStandIn
@@ -48,21 +47,6 @@ def run_root(run_jobs: JobsRunner, repo: Path, event: dict, *steps: Step) -> Job
     return run_jobs(job, event=event, workflow="mlgate", run_id=77)
 
 
-def inner_steps(run: JobsRun, step: str) -> list[StepLog]:
-    """The root action's own steps (its composite's Main steps) as act ran them for workflow step `step`."""
-    return [s for s in run.act.steps if s.within == step and s.stage == "Main" and s.name != step]
-
-
-def inner_output(run: JobsRun, step: str, inner: str, name: str) -> str:
-    """An output of the composite's step `inner` (by id), as act logged it while running workflow step `step`."""
-    [value] = [
-        e["arg"]
-        for e in run.act.events
-        if e.get("stepID") == [step, inner] and e.get("command") == "set-output" and e.get("name") == name
-    ]
-    return value  # fmt: skip
-
-
 def test_regressing_pr_fails_after_posting_and_fail_on_never_passes_with_the_same_report(
     run_jobs: JobsRunner, example_repo: Path, github: GitHubStandIn
 ) -> None:
@@ -74,8 +58,8 @@ def test_regressing_pr_fails_after_posting_and_fail_on_never_passes_with_the_sam
     assert failing.outcome == "failure", run.log
     assert failing.outputs["gate"] == "fail"
     # The report went out first; only the last step (the gate) failed.
-    assert inner_output(run, "failing", "pr", "exit-code") == "1"
-    inner = inner_steps(run, "failing")
+    assert run.inner_output("failing", "pr", "exit-code") == "1"
+    inner = run.inner_steps("failing")
     assert inner[-1].result == "failure" and all(s.result == "success" for s in inner[:-1]), inner
     [comment] = github.repo().comments.values()
     assert "mlgate: **fail**" in comment.body and "accuracy" in comment.body

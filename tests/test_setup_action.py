@@ -1,8 +1,12 @@
-"""actions/setup/action.yml, run end to end through the composite-action bench.
+"""actions/setup/action.yml, run end to end by act (see bench/act_jobs.py).
 
-One real install per test session (uv from its local cache, hashes checked against locks/all.txt), shared by
-the tests through `jobs`: a first job installs, calls the action a second time, then a second job starts on an
-emptied runner temp dir with the cache the first job saved, as GitHub runs consecutive jobs.
+One act run per test session, shared by the tests through `jobs`, with act's cache server on: a job whose
+interpreter does not exist; a first job that installs for real (uv from the bench's warm local cache, hashes
+checked against locks/all.txt), saves the venv to the cache and calls the action a second time; then a later
+job, after the runner emptied its temp dir, that restores the venv from the cache. MLGATE_HOME is one fixed
+path for every job, as RUNNER_TEMP/mlgate is on GitHub: act's host mode gives each job a temp dir of its own,
+and actions/cache restores only to the path it saved from. The "emptied temp dir" is a first step moving the
+first job's folder aside (the runner's own cleanup, which act does not do for a path outside its temp dir).
 """
 
 import fcntl
@@ -15,69 +19,83 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bench import action_runner
-from bench.action_fixtures import ActionBench
-from bench.action_runner import ActionResult
+from bench.act_bench import ActBench
+from bench.act_jobs import Job, JobsRun, JobsRunner, Step
 
 import mlgate
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = ROOT / "actions" / "setup"
-INSTALL_TIMEOUT = 900.0
+CACHE_PREFIX = f"mlgate-venv-Linux-{os.uname().machine}-py"
 
-# The tests share one install (see `jobs`): keep them on one xdist worker where --dist loadgroup works.
-pytestmark = pytest.mark.xdist_group("setup-action")
+# What a later step of the job sees through the shims, and the setup script run without a setup step before it
+# (as every other action runs mlgate): no mlgate on PATH, and a GITHUB_OUTPUT of its own.
+PROBE = """{
+  echo "which-mlgate=$(command -v mlgate)"
+  echo "version=$(mlgate --version)"
+  echo "dvc=$(dvc --version)"
+  echo "python3-prefix=$(python3 -c 'import sys; print(sys.prefix)')"
+  for name in python python3 pip pip3; do echo "$name=$(readlink -f "$(command -v $name)" || true)"; done
+  echo "shims=$(ls "$MLGATE_HOME/bin" | paste -sd' ')"
+} >>"$GITHUB_OUTPUT"
+bare="$(tr ':' '\n' <<<"$PATH" | grep -vxF "$MLGATE_HOME/bin" | paste -sd:)"
+if PATH="$bare" command -v mlgate; then exit 1; fi
+output="$(mktemp)"
+PATH="$bare" GITHUB_OUTPUT="$output" "$SETUP_SCRIPT" --version >wrapper.out 2>wrapper.err
+echo "wrapper-output=$(wc -c <"$output")" >>"$GITHUB_OUTPUT"
+"""
+STAMP = """python3 -c 'import os, sys; print("mtime=%d" % os.stat(sys.argv[1]).st_mtime_ns)' \
+  "$MLGATE_HOME/venv/.mlgate-venv-key" >>"$GITHUB_OUTPUT"
+"""
 
 
 @dataclass
 class Jobs:
-    first: ActionResult  # fresh runner: installs
-    again: ActionResult  # the same job calls the action a second time
-    next_job: ActionResult  # a later job: emptied runner temp, the cache the first job saved
-    venv: Path
-    stamp_mtime_before_again: float
-    stamp_mtime_after_again: float
+    run: JobsRun
+    home: Path  # MLGATE_HOME of every job
+
+    @property
+    def venv(self) -> Path:
+        return self.home / "venv"
+
+    def log(self, step: str) -> str:
+        return self.run[step].log
+
+    def cache_key(self, step: str) -> str:
+        return self.run.inner_output(step, "prepare", "key")
 
 
-def _later_step_env(result: ActionResult, base: dict[str, str]) -> dict[str, str]:
-    """The environment a later step of the same job sees: $GITHUB_ENV exports, $GITHUB_PATH dirs first."""
-    return {**base, **result.env_after, "PATH": os.pathsep.join([*result.path_after, base["PATH"]])}
-
-
-def _run_jobs(base: Path) -> Jobs:
-    workspace = base / "workspace"
-    workspace.mkdir(parents=True)
-    runner_temp, cache_dir = base / "_temp", base / "_cache"
-
-    def run(env: dict[str, str] | None = None) -> ActionResult:
-        result = action_runner.run_action(
-            SETUP,
-            {},
-            workspace=workspace,
-            env=env,
-            runner_temp=runner_temp,
-            cache_dir=cache_dir,
-            timeout=INSTALL_TIMEOUT,
-        )
-        assert result.ok, result.log
-        return result
-
-    first = run()
-    venv = runner_temp / "mlgate" / "venv"
-    stamp = venv / ".mlgate-venv-key"
-    before = stamp.stat().st_mtime
-    again = run(_later_step_env(first, {"PATH": os.environ["PATH"]}))
-    after = stamp.stat().st_mtime
-    # The runner empties its temp dir between jobs and keeps its path; moving it aside is the same for the
-    # next job and much faster than deleting a venv of tens of thousands of files.
-    runner_temp.rename(base / "_temp_of_the_first_job")
-    next_job = run()
-    return Jobs(first, again, next_job, venv, before, after)
+def _run_jobs(bench: ActBench, base: Path) -> Jobs:
+    home = base / "mlgate-home"
+    runner = JobsRunner(bench, base / "act", "http://127.0.0.1:9/api/v3", "http://127.0.0.1:9")
+    script = {"SETUP_SCRIPT": str(bench.release / "actions/setup/mlgate")}
+    jobs = [
+        Job("missing", [
+            Step("missing", "actions/setup", {"python": "/nonexistent/python3"}, may_fail=True),
+            Step("no-venv", run='test ! -e "$MLGATE_HOME/venv"'),
+        ]),
+        Job("first", [
+            Step("first", "actions/setup"),
+            Step("stamp-before", run=STAMP),
+            Step("again", "actions/setup"),
+            Step("stamp-after", run=STAMP),
+        ]),
+        Job("next", [
+            Step("emptied", run='mv "$MLGATE_HOME" "$MLGATE_HOME.first-job"'),
+            Step("next", "actions/setup"),
+            Step("probe", run=PROBE, env=script),
+        ]),
+    ]  # fmt: skip
+    # uv hardlinks from the machine's shared cache by default: another session linking the same file changes its
+    # ctime, and the cache save's tar fails on a file "changed as we read it". A runner's cache is its own.
+    env = {"MLGATE_HOME": str(home), "UV_LINK_MODE": "copy"}
+    run = runner(*jobs, event_name="push", install=True, cache=base / "cache", env=env)
+    return Jobs(run, home)
 
 
 @pytest.fixture(scope="session")
-def jobs(tmp_path_factory: pytest.TempPathFactory) -> Jobs:
-    """The three runs, once per test session even when several xdist workers need them.
+def jobs(tmp_path_factory: pytest.TempPathFactory, act_bench: ActBench) -> Jobs:
+    """The act run, once per test session even when several xdist workers need it.
 
     Each worker runs session fixtures itself, so the first to take the lock runs the jobs in the temp dir
     all workers share and leaves the results there; the others wait for it and load them.
@@ -89,96 +107,88 @@ def jobs(tmp_path_factory: pytest.TempPathFactory) -> Jobs:
     with (shared / "setup-action.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
-            record.write_bytes(pickle.dumps(_run_jobs(shared / "setup-action")))
+            record.write_bytes(pickle.dumps(_run_jobs(act_bench, shared / "setup-action")))
         return pickle.loads(record.read_bytes())
 
 
 @pytest.mark.slow
 def test_first_call_installs_into_a_cached_venv_and_exposes_only_mlgate_and_dvc(jobs: Jobs) -> None:
-    first = jobs.first
-    assert first.outputs == {"version": mlgate.__version__}
-    assert first.step("prepare").outputs["ready"] == "false"
-    assert "Installing mlgate into" in first.log
-    shims = jobs.venv.parent / "bin"
-    assert first.path_after == [str(shims)]
-    assert sorted(path.name for path in shims.iterdir()) == ["dvc", "mlgate"]
-    assert first.env_after["DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY"] == "1"
-    [cache] = first.caches
-    assert cache.paths == [str(jobs.venv)]
-    assert cache.key.startswith(f"mlgate-venv-Linux-{os.uname().machine}-py")
-    assert not cache.cache_hit
-    assert cache.saved
+    run = jobs.run
+    assert run.jobs["first"].result == "success", run.log
+    assert run["first"].outputs == {"version": mlgate.__version__}
+    assert run.inner_output("first", "prepare", "ready") == "false"
+    assert "Installing mlgate into" in jobs.log("first")
+    assert run.commands("first", "add-path") == [str(jobs.home / "bin")]
+    assert run["probe"].outputs["shims"] == "dvc mlgate"
+    assert run.commands("first", "set-env") == ["1"]  # DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY
+    assert run.inner_output("first", "prepare", "venv") == str(jobs.venv)
+    key = jobs.cache_key("first")
+    assert key.startswith(CACHE_PREFIX)
+    assert f"Cache not found for input keys: {key}" in jobs.log("first")
+    assert f"Cache saved with key: {key}" in run.log  # actions/cache's post step, at the end of the job
 
 
 @pytest.mark.slow
 def test_mlgate_and_dvc_run_through_the_shims_while_python_stays_the_users(jobs: Jobs) -> None:
-    env = _later_step_env(jobs.next_job, dict(os.environ))
-    shims = jobs.venv.parent / "bin"
-
-    def run(*command: str) -> str:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    assert shutil.which("mlgate", path=env["PATH"]) == str(shims / "mlgate")
-    assert run("mlgate", "--version") == f"mlgate, version {mlgate.__version__}"
-    assert run("dvc", "--version")
+    probe = jobs.run["probe"]
+    assert probe.ok, jobs.run.log
+    outputs = probe.outputs
+    assert outputs["which-mlgate"] == str(jobs.home / "bin" / "mlgate")
+    assert outputs["version"] == f"mlgate, version {mlgate.__version__}"
+    assert outputs["dvc"]
     for name in ("python", "python3", "pip", "pip3"):
-        found = shutil.which(name, path=env["PATH"])
-        assert found is None or not Path(found).resolve().is_relative_to(jobs.venv.resolve()), found
-    assert not Path(run("python3", "-c", "import sys; print(sys.prefix)")).is_relative_to(jobs.venv)
+        assert not outputs[name] or not Path(outputs[name]).is_relative_to(jobs.venv), outputs[name]
+    assert not Path(outputs["python3-prefix"]).is_relative_to(jobs.venv)
 
 
 @pytest.mark.slow
 def test_a_second_call_in_the_same_job_skips_the_install_and_the_cache(jobs: Jobs) -> None:
-    again = jobs.again
-    assert again.outputs == jobs.first.outputs
-    assert again.step("prepare").outputs["ready"] == "true"
-    assert [step.outcome for step in again.steps] == ["success", "skipped", "success"]
-    assert again.caches == []
-    assert "skipping the install" in again.log
-    assert "Installing mlgate" not in again.log
-    assert jobs.stamp_mtime_after_again == jobs.stamp_mtime_before_again
-    assert again.path_after == []  # the shim dir is on PATH already
+    run = jobs.run
+    assert run["again"].outputs == run["first"].outputs
+    assert run.inner_output("again", "prepare", "ready") == "true"
+    # act reports no result for a skipped step of a composite: the cache step is not among those that ran.
+    ran = [step.name for step in run.inner_steps("again")]
+    assert [name.split("@")[0] for name in ran] == ['"$GITHUB_ACTION_PATH/install.sh" prepare',
+                                                    '"$GITHUB_ACTION_PATH/install.sh" install'], ran  # fmt: skip
+    assert "actions/cache" in [step.name.split("@")[0] for step in run.inner_steps("first")]
+    assert all(step.result == "success" for step in run.inner_steps("again"))
+    assert "Cache not found" not in jobs.log("again") and "Cache restored" not in jobs.log("again")
+    assert "skipping the install" in jobs.log("again")
+    assert "Installing mlgate" not in jobs.log("again")
+    assert run["stamp-after"].outputs["mtime"] == run["stamp-before"].outputs["mtime"]
+    assert run.commands("again", "add-path") == []  # the shim dir is on PATH already
 
 
 @pytest.mark.slow
 def test_a_later_job_restores_the_venv_from_the_cache(jobs: Jobs) -> None:
-    next_job = jobs.next_job
-    [cache] = next_job.caches
-    assert cache.key == jobs.first.caches[0].key
-    assert (cache.cache_hit, cache.matched_key, cache.saved) == (True, cache.key, False)
-    assert "skipping the install" in next_job.log
-    assert next_job.outputs == jobs.first.outputs
-    assert next_job.path_after == jobs.first.path_after
+    run = jobs.run
+    assert run.jobs["next"].result == "success", run.log
+    key = jobs.cache_key("next")
+    assert key == jobs.cache_key("first")
+    # act's cache server answers with the key lowercased (GitHub's cache keys are case-insensitive).
+    assert f"Cache restored from key: {key.lower()}" in jobs.log("next")
+    assert f"Cache hit occurred on the primary key {key}, not saving cache." in run.log
+    assert "skipping the install" in jobs.log("next")
+    assert run["next"].outputs == run["first"].outputs
+    assert run.commands("next", "add-path") == run.commands("first", "add-path")
 
 
 @pytest.mark.slow
-def test_other_actions_run_mlgate_through_the_setup_script_without_a_setup_step(jobs: Jobs, tmp_path: Path) -> None:
-    step_output = tmp_path / "github_output"
-    step_output.touch()
-    # A job without a setup step: no mlgate on PATH (not even the test suite's own).
-    path = os.pathsep.join(
-        entry for entry in os.environ["PATH"].split(os.pathsep) if not shutil.which("mlgate", path=entry)
-    )
-    env = {**os.environ, "PATH": path, "RUNNER_TEMP": str(jobs.venv.parent.parent), "GITHUB_OUTPUT": str(step_output)}
-    env.pop("MLGATE_HOME", None)
-    done = subprocess.run(
-        [SETUP / "mlgate", "--version"], env=env, capture_output=True, text=True, check=False, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == f"mlgate, version {mlgate.__version__}\n"
-    assert "skipping the install" in done.stderr  # the venv the last job restored is reused
-    assert step_output.read_text() == ""  # the calling step's outputs stay its own
+def test_other_actions_run_mlgate_through_the_setup_script_without_a_setup_step(jobs: Jobs) -> None:
+    workspace = jobs.run.jobs["next"].workspace
+    assert (workspace / "wrapper.out").read_text() == f"mlgate, version {mlgate.__version__}\n"
+    assert "skipping the install" in (workspace / "wrapper.err").read_text()  # the restored venv is reused
+    assert jobs.run["probe"].outputs["wrapper-output"] == "0"  # the calling step's outputs stay its own
 
 
-def test_a_missing_interpreter_fails_with_a_clear_error(run_action: ActionBench) -> None:
-    result = run_action(SETUP, {"python": "/nonexistent/python3"})
-    assert not result.ok
+@pytest.mark.slow
+def test_a_missing_interpreter_fails_with_a_clear_error(jobs: Jobs) -> None:
+    missing = jobs.run["missing"]
+    assert missing.outcome == "failure", jobs.run.log
     assert "Python interpreter '/nonexistent/python3' (input python) was not found on PATH." in [
-        annotation.message for annotation in result.annotations_of("error")
+        annotation.message for annotation in missing.annotations_of("error")
     ]
-    assert not (run_action.runner_temp / "mlgate" / "venv").exists()
+    assert jobs.run["no-venv"].ok
 
 
 def test_a_windows_runner_is_refused_before_anything_is_installed(tmp_path: Path) -> None:

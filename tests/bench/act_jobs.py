@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from bench.act_bench import MLGATE_ACTION, ActBench, ActResult
+from bench.act_bench import MLGATE_ACTION, ActBench, ActResult, StepLog
 
 MLGATE = MLGATE_ACTION.removesuffix("@v1")
 COLLECT = "collect"
@@ -171,6 +171,27 @@ class JobsRun:
         with zipfile.ZipFile(archive) as files:
             return {info.filename: files.read(info) for info in files.infolist() if not info.is_dir()}
 
+    def inner_steps(self, step: str) -> list[StepLog]:
+        """The Main steps of the composite action that workflow step `step` ran, as act ran them."""
+        return [s for s in self.act.steps if s.within == step and s.stage == "Main" and s.name != step]
+
+    def inner_output(self, step: str, inner: str, name: str) -> str:
+        """Output `name` of the composite's own step `inner` (its id), as act logged it during workflow step
+        `step` (the last value set wins)."""
+        values = [
+            e["arg"]
+            for e in self.act.events
+            if e.get("stepID") == [step, inner] and e.get("command") == "set-output" and e.get("name") == name
+        ]
+        assert values, f"{step}/{inner} set no output {name}"
+        return values[-1]  # fmt: skip
+
+    def commands(self, step: str, command: str) -> list[str]:
+        """The arguments of every `command` workflow command (add-path, set-env...) act handled in `step`."""
+        # A composite's commands are logged twice: in its own step, then again for the workflow step.
+        return [e.get("arg", "") for e in self.act.events
+                if e.get("step") == step and e.get("stepID") == [step] and e.get("command") == command]  # fmt: skip
+
     def __getitem__(self, step: str) -> StepRun:
         [found] = [job.steps[step] for job in self.jobs.values() if step in job.steps]
         return found
@@ -203,7 +224,8 @@ def read_jobs(act: ActResult, jobs: Sequence[Job], out: Path, workflow: str, art
                 summary="".join(e.get("content", "") for e in mine if e.get("command") == "summary"),
                 exit_codes=[int(e["msg"].split()[-1]) for e in mine if e["msg"].startswith("exit status ")],
             )
-        result = act.jobs.get(f"{workflow}/{job.id}", "failure")
+        results = {name.strip(): result for name, result in act.jobs.items()}  # act pads job names
+        result = results.get(f"{workflow}/{job.id}", "failure")
         where = out / job.id / "path"
         github_workspace = where.read_text(encoding="utf-8").strip() if where.exists() else ""
         runs[job.id] = JobRun(job.id, result, steps, out / job.id / "workspace", github_workspace)

@@ -1,27 +1,13 @@
-"""The environments an action step sees: mlgate's shims on PATH, and the repository's own Python."""
+"""The repository's own Python, as a step of the user's job sees it (mlgate not installed there)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture
-def mlgate_on_path(tmp_path: Path) -> dict[str, str]:
-    """The env of an action step after actions/setup: a directory holding only `mlgate` and `dvc` (links into
-    this test venv) first on PATH, and the venv itself nowhere on it."""
-    shims = tmp_path / "mlgate-shims"
-    shims.mkdir()
-    venv_bin = Path(sys.prefix) / "bin"
-    for command in ("mlgate", "dvc"):
-        (shims / command).symlink_to(venv_bin / command)
-    path = [p for p in os.environ["PATH"].split(os.pathsep) if p and Path(p).resolve() != venv_bin.resolve()]
-    return {"PATH": os.pathsep.join([str(shims), *path]), "DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "1"}
 
 
 @pytest.fixture(scope="session")
