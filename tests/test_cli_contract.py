@@ -72,7 +72,8 @@ def test_config_errors_become_annotations_inside_actions(tmp_path: Path) -> None
     result = run_cli("config", cwd=tmp_path, env={"GITHUB_ACTIONS": "true"})
     assert result.returncode == 2
     assert result.stdout.strip() == (
-        "::error file=mlgate.yml,line=2::train.comand: unknown key 'comand' (allowed: command, repeat)"
+        "::error file=mlgate.yml,line=2::train.comand: unknown key 'comand' "
+        "(allowed: command, repeat, seed_param, seeds)"
     )
 
 

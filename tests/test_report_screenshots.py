@@ -72,6 +72,22 @@ def test_demo_shows_both_verdicts(demo: subprocess.CompletedProcess[str], demo_d
     assert any("mlgate: **fail**" in body for body in bodies) and any("mlgate: **pass**" in body for body in bodies)
 
 
+def test_the_demo_reports_show_reproducibility_tests_serving_and_the_environment(
+    demo: subprocess.CompletedProcess[str], demo_dir: Path
+) -> None:
+    """#19 in the example's PR reports: the determinism audit and the stage outputs in the train row, a tests
+    row, a serving row and the environment line, in the comment of each pull request."""
+    assert demo.returncode == 0, demo.stderr
+    comments = sorted((demo_dir / ".mlgate/outbox/comment").glob("*.json"))
+    for body in (json.loads(path.read_text())["body"] for path in comments):
+        train = next(line for line in body.splitlines() if line.startswith("| train | "))
+        assert "deterministic over 2 runs (171 predictions alike)" in train, train
+        assert "2 stage outputs match their schema" in train, train
+        assert "| tests | ✅ pass | 2 passed in " in body
+        assert "| serving | " in body and "### Serving" in body and "`serving.latency_p95_ms`" in body
+        assert "<sub>environment: Python " in body and " · packages " in body
+
+
 def test_every_place_the_report_appears_was_screenshotted_in_both_themes(shots: list[dict[str, Any]]) -> None:
     expected = {
         f"pr-{n}-{kind}-{theme}" for n in (1, 2) for kind in ("comment", "summary", "check") for theme in THEMES

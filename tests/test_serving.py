@@ -112,9 +112,11 @@ def test_a_model_three_times_slower_fails_latency_p95_and_the_report_shows_the_s
     assert written["verdict"] == "fail" and written["commits"]["base"] == git(serving_repo, "rev-parse", "main")
 
 
-def test_equal_models_pass_latency_p95_probe_after_probe(serving_repo: Path) -> None:
-    """The built-in probe's measurement (in this process, 10 times over) judged as the step judges it; the
-    40-run pass rate on this machine is measured by benchmarks/serving.py."""
+@pytest.mark.slow  # 40 probe runs: 36-44 s at load 11
+def test_equal_models_pass_latency_p95_in_at_least_95_percent_of_40_runs(serving_repo: Path) -> None:
+    """A PR with an equal model (#19's bar): the built-in probe's measurement, 40 times over in this process,
+    judged as the step judges it, passes serving.latency_p95_ms at least 38 times (the step adds only the
+    start of the project's Python around the same measurement)."""
     from mlgate.serving import probe
     from mlgate.serving.metrics import judge
 
@@ -131,11 +133,11 @@ def test_equal_models_pass_latency_p95_probe_after_probe(serving_repo: Path) -> 
         "batch_repeats": 1,
     }
     outcomes = []
-    for _ in range(10):
+    for _ in range(40):
         measured = probe.measure(spec)
         _, [result] = judge([rule], measured, {"base": 1, "head": 1}, project.config.metrics.significance)
         outcomes.append(result.status)
-    assert sum(status != "regressed" for status in outcomes) >= 9, outcomes
+    assert sum(status != "regressed" for status in outcomes) >= 38, outcomes
 
 
 def test_a_user_serving_command_runs_per_model_alternating(serving_repo: Path) -> None:

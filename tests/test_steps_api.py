@@ -29,8 +29,12 @@ def test_every_step_runs_from_python_on_the_example(
     assert validated.verdict in ("pass", "warn"), validated.summary
     assert validated.error is None and validated.evidence["inputs"]["test"]["rows"] > 0
 
+    # Training, its determinism rerun (the example's train.repeat: 2 forces every stage to run) and the data
+    # command run in the user's environment (mlgate's own venv is taken out of PATH).
+    monkeypatch.setenv("PATH", f"{user_python}{os.pathsep}{os.environ['PATH']}")
     trained = steps.train.run(steps.train.Inputs(), project)
     assert (trained.verdict, trained.error) == ("pass", None), trained.summary
+    assert trained.evidence["determinism"]["nondeterministic"] is False
     assert set(trained.evidence["metrics"]["metrics.json"]) >= {"accuracy", "roc_auc"}
 
     compared = steps.compare.run(steps.compare.Inputs(base="HEAD"), project)
@@ -47,8 +51,6 @@ def test_every_step_runs_from_python_on_the_example(
     assert deployed.evidence["version"] == "v0.0.1"
     assert "breast-cancer-classifier#staging#1" in deployed.evidence["tags"]
 
-    # The data command and its DVC stage run in the user's environment (mlgate's own venv is taken out of PATH).
-    monkeypatch.setenv("PATH", f"{user_python}{os.pathsep}{os.environ['PATH']}")
     checked = steps.retrain.run(steps.retrain.Inputs(check_only=True, driver="local"), project)
     assert checked.verdict in ("pass", "warn") and checked.evidence["outcome"] == "check-only", checked.summary
 

@@ -216,8 +216,9 @@ def environment(result: StepResult) -> Environment | None:
     return Environment(" · ".join(part for part in parts if part), as_text(changed.get("file")), moved)
 
 
-def reproducibility(result: StepResult) -> list[str]:
-    """train's runs beyond the kept one: what the seeds moved (train.seeds), the determinism audit (train.repeat)."""
+def train_checks(result: StepResult) -> list[str]:
+    """What train checked beyond the kept run: what the seeds moved (train.seeds), the determinism audit
+    (train.repeat), and the stage outputs held against their schemas (data.outputs)."""
     parts = []
     seeds = as_mapping(result.evidence.get("seeds"))
     if as_text(seeds.get("summary")):
@@ -227,6 +228,9 @@ def reproducibility(result: StepResult) -> list[str]:
     if runs is not None and audit.get("nondeterministic") is False:
         rows = _count(audit.get("predictions"))
         parts.append(f"deterministic over {runs} runs" + (f" ({rows} predictions alike)" if rows else ""))
+    outputs = records(result.evidence.get("data_outputs"), "path")
+    if outputs and all(output.get("verdict") == "pass" for output in outputs):
+        parts.append(f"{len(outputs)} stage output{'s' if len(outputs) > 1 else ''} match their schema")
     return parts
 
 

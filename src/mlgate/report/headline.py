@@ -175,5 +175,5 @@ def step_phrase(result: StepResult) -> str:
         used = evidence.resources(result)
         parts = [duration(used.wall_seconds), f"peak {bytes_size(used.peak_rss_bytes)}"]
         if used.wall_seconds is not None:
-            return "; ".join([", ".join(parts), *evidence.reproducibility(result)])
+            return "; ".join([", ".join(parts), *evidence.train_checks(result)])
     return text(result.summary)
