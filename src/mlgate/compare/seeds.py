@@ -124,5 +124,5 @@ def spread_summary(runs: Sequence[tuple[int, dict[str, dict[str, Any]]]], gated:
         low_shown, high_shown = numbers.numbers([low, high])
         parts.append(f"{key} from {low_shown} to {high_shown}")
     rest = len(ranges) - len(shown)
-    more = f"; {rest} more metric{'s' if rest > 1 else ''} vary" if rest else ""
+    more = f"; {rest} more metric{'s vary' if rest > 1 else ' varies'}" if rest else ""
     return f"{len(runs)} seeds ({seeds}): {', '.join(parts)}{more}"

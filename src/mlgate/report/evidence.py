@@ -216,6 +216,44 @@ def environment(result: StepResult) -> Environment | None:
     return Environment(" · ".join(part for part in parts if part), as_text(changed.get("file")), moved)
 
 
+@dataclass(frozen=True)
+class SeedRow:
+    """A gated metric over train.seeds: its value per seed at head, and the test against seed-to-seed variance."""
+
+    metric: str
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+    mean: float | None
+    sd: float | None
+    base: float | None
+    p_value: float | None
+    test: str | None
+
+
+def seed_rows(result: StepResult) -> list[SeedRow]:
+    """compare's rules that were judged over train.seeds (`seeds` in each rule)."""
+    rows = []
+    for item in records(result.evidence.get("rules"), "metric"):
+        seeds = as_mapping(item.get("seeds"))
+        picked = [(s, as_number(v)) for s, v in zip(seeds.get("seeds") or (), seeds.get("head") or (), strict=False)]
+        if not picked or any(value is None for _, value in picked):
+            continue
+        base = seeds.get("base") if isinstance(seeds.get("base"), list) else []
+        rows.append(
+            SeedRow(
+                metric=as_text(item.get("metric")) or "",
+                seeds=tuple(int(s) for s, _ in picked),
+                values=tuple(float(v) for _, v in picked if v is not None),
+                mean=as_number(seeds.get("mean")),
+                sd=as_number(seeds.get("sd")),
+                base=as_number(base[0]) if len(base) == 1 else None,
+                p_value=as_number(seeds.get("p_value")),
+                test=as_text(seeds.get("test")),
+            )
+        )
+    return rows
+
+
 def train_checks(result: StepResult) -> list[str]:
     """What train checked beyond the kept run: what the seeds moved (train.seeds), the determinism audit
     (train.repeat), and the stage outputs held against their schemas (data.outputs)."""

@@ -145,11 +145,33 @@ def _base_note(result: StepResult) -> list[str]:
     return [f"*Base reproduced in CI: {text(str(base.get('reason') or ''))}{ran}.*"]
 
 
+def _seeds_table(rows: Sequence[evidence.SeedRow]) -> str:
+    """Each gated metric per seed (train.seeds): the head is judged on their mean, against the seeds' spread."""
+    seeds = rows[0].seeds
+    cells = [
+        [
+            code(row.metric),
+            *(number(value) for value in row.values),
+            number(row.mean) if row.mean is not None else DASH,
+            number(row.sd) if row.sd is not None else DASH,
+            f"p = {row.p_value:.3g}" if row.p_value is not None else DASH,
+        ]
+        for row in rows
+        if row.seeds == seeds
+    ]
+    headers = ["metric", *(f"seed {seed}" for seed in seeds), "mean", "sd", "vs seed-to-seed variance"]
+    test = text(rows[0].test) if rows[0].test else "t-test"
+    lead = f"Head trained with {len(seeds)} seeds (train.seeds); each rule is judged on the mean ({test}):"
+    return f"{lead}\n\n{table(headers, cells)}"
+
+
 def _compare_block(result: StepResult, *, headed: bool) -> str | None:
     gated, others = evidence.gate_rows(result), evidence.other_metrics(result)
     parts = []
     if gated:
         parts.append(_folded("gated metrics", _gated_table(gated), len(gated)))
+    if seeded := evidence.seed_rows(result):
+        parts.append(_seeds_table(seeded))
     if others:
         cells = [[code(row.metric), *wording.base_and_head(row), wording.delta(row)] for row in others]
         block = table(["metric", "base", "head", "Δ"], cells)
