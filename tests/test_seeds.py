@@ -148,6 +148,7 @@ def test_an_unlucky_seed_cannot_fail_the_pr_and_a_real_drop_fails_it(env: Path, 
     text = render(read_results_dir(env / ".mlgate/results"), ReportContext(), limit=65_536).text
     assert "| metric | seed 4 | seed 5 | seed 6 | seed 7 | mean | sd | vs seed-to-seed variance |" in text
     assert "| `accuracy` | 0.7825 | 0.8575 | 0.87 | 0.8425 | 0.83813 | 0.03875 | p = 0.381 |" in text
+    assert "paired bootstrap over 4 seeds, p = 0.022, across seeds p = 0.38</sub>" in text
     assert "| train | ✅ pass | " in text and "4 seeds (4, 5, 6, 7): accuracy from 0.7825 to 0.87" in text
     control = invoke("--config", "plain.yml", "compare", "--base", "main", cwd=env)  # the kept seed alone
     assert control.code == 1, control.out + control.err

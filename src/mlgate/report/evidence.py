@@ -84,6 +84,7 @@ class MetricRow:
     maximum: float | None = None
     interval_method: str | None = None  # what made the interval (a bootstrap), when `method` is another test
     resamples: int | None = None
+    seeds_p: float | None = None  # train.seeds: the change's p-value against seed-to-seed variance
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,7 @@ def gate_rows(result: StepResult) -> list[MetricRow]:
                 maximum=as_number(item.get("max")),
                 interval_method=_interval_method(significance),
                 resamples=_count(significance.get("resamples")),
+                seeds_p=as_number(as_mapping(item.get("seeds")).get("p_value")),
             )
         )
     return rows

@@ -110,7 +110,8 @@ def _interval_cell(row: evidence.MetricRow) -> str:
     shown = wording.bounds(row)
     if shown is None:
         return DASH
-    note = ", ".join(part for part in (wording.interval_label(row), wording.p_value(row, named=False)) if part)
+    said = (wording.interval_label(row), wording.p_value(row, named=False), wording.seeds_p_value(row))
+    note = ", ".join(part for part in said if part)
     note = note.replace(" CI,", ",", 1)  # the column says it is an interval
     return f"{shown} <sub>{note}</sub>"
 

@@ -94,6 +94,11 @@ def interval(row: MetricRow) -> str | None:
     return f"{level} {shown}" + (f" ({text(row.interval_method)})" if row.interval_method else "")
 
 
+def seeds_p_value(row: MetricRow) -> str | None:
+    """`across seeds p = 0.38`: the change against seed-to-seed variance (train.seeds), when it was tested."""
+    return f"across seeds p = {row.seeds_p:.2g}" if row.seeds_p is not None else None
+
+
 def p_value(row: MetricRow, *, named: bool = True) -> str | None:
     """`McNemar exact p = 3.1e−5`; `paired bootstrap p < 0.0005` when no resample crossed zero (a p of 0 would
     claim a certainty that a finite number of resamples cannot give). `named=False` leaves the test's name out
@@ -144,7 +149,7 @@ def evidence(row: MetricRow) -> str:
     if (row.status or "") in _OWN_WORDS:
         return ""
     base, head = base_and_head(row)
-    parts = [f"{base} → {head}", interval(row), p_value(row, named=False), allowed(row)]
+    parts = [f"{base} → {head}", interval(row), p_value(row, named=False), seeds_p_value(row), allowed(row)]
     if limit(row) and row.delta is not None:
         parts.insert(1, movement(row))
     return " · ".join(part for part in parts if part)
