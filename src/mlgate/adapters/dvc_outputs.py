@@ -242,6 +242,34 @@ class OutputReader:
                 continue
         raise FileNotFoundError(oid)
 
+    def unavailable(self, rev: str, out: Record) -> str | None:
+        """Why the object `out` records at `rev` is in neither the DVC cache nor the default remote, as `read`
+        would look (checked by its hash, nothing read: a model may be large); None when one of them holds it."""
+        repo = self._open()
+        if out.digest is None or out.schema1:
+            return None if out.digest and self._holds(repo, out.digest) else self._reason(out, FileNotFoundError())
+        try:
+            with repo.switch(rev):  # that revision's remote, as `read` uses it
+                held = self._holds(repo, out.digest)
+        except Exception:  # a revision DVC cannot switch to: reading it says why, in its own sentence
+            return None
+        return None if held else self._reason(out, FileNotFoundError(out.path))
+
+    @staticmethod
+    def _holds(repo: Any, oid: str) -> bool:
+        stores = [lambda: repo.cache.local, lambda: repo.cache.legacy]  # DVC 3's md5 layout, and 1.x/2.x's
+        if repo.config["core"].get("remote"):
+            stores += [
+                lambda: repo.cloud.get_remote_odb(None, "fetch"),
+                lambda: repo.cloud.get_remote_odb(None, "fetch", hash_name=LEGACY_HASH),
+            ]
+        for store in stores:
+            with contextlib.suppress(Exception):  # a store DVC cannot open holds nothing we can read either
+                odb = store()
+                if odb.fs.exists(odb.oid_to_path(oid)):
+                    return True
+        return False
+
     def _reason(self, out: Record, exc: BaseException) -> str:
         recorded = f"output '{out.path}' of {out.source}" + (f" stage '{out.stage}'" if out.stage else "")
         remote = self.remote()

@@ -77,17 +77,22 @@ def _wanted(project: Project, repo: Repo, sha: str) -> list[str]:
 
 
 def _unobtainable(repo: Repo, sha: str, files: list[str]) -> str | None:
-    """Why one of the base's files cannot be had as committed (tracked by DVC, in neither cache nor remote);
-    None when all can (a file the base simply lacks is no baseline, which reproducing would not change)."""
+    """Why one of the base's files cannot be had as committed (tracked by DVC, its object in neither cache nor
+    remote: asked by hash, not downloaded); None when all can (a file the base simply lacks is no baseline, which
+    reproducing would not change; records that do not parse are the readers' own error)."""
     from mlgate.adapters import dvc_repo
     from mlgate.adapters.dvc_outputs import DvcReadError
 
+    in_git = set(dvc_repo.Tree(repo, sha).files())
     for path in files:
+        if path in in_git:
+            continue
         try:
-            dvc_repo.read_file(repo, sha, path)
-        except DvcReadError as exc:
-            if exc.reason.startswith("is DVC-tracked ("):  # not where DVC looked; other errors say themselves
-                return f"its {path} {exc.reason.split(': ')[0]}"
+            out = dvc_repo.recorded_out(repo, sha, path)
+        except DvcReadError:
+            continue
+        if out is not None and (reason := repo.outputs.unavailable(sha, out)) is not None:
+            return f"its {path} {reason.split(': ')[0]}"
     return None
 
 
