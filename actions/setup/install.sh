@@ -16,6 +16,7 @@
 #              MLGATE_HOME       where the venv and shims live (default $RUNNER_TEMP/mlgate)
 #              MLGATE_EXTRAS     all (default): the whole stack; report: only what posting a report needs
 #              MLGATE_INSTALLER  auto (default): uv, else pip; pip: pip only
+#              MLGATE_VENV_KEY   install: the key prepare printed (actions/setup passes it), else computed again
 # Outputs ($GITHUB_OUTPUT): prepare -> key, venv, ready; install -> version
 set -euo pipefail
 
@@ -157,7 +158,8 @@ case "${1:-install}" in
     fi
     ;;
   install)
-    key="$(venv_key)"
+    key="${MLGATE_VENV_KEY:-}"   # the prepare step's, in the same job and checkout: one hashing of the sources
+    [[ -n "$key" ]] || key="$(venv_key)"
     if venv_ready "$key"; then
       echo "mlgate venv at $venv is up to date ($key); skipping the install"
     else

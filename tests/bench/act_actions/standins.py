@@ -352,11 +352,13 @@ def _cache_api(
     return _http(url, method=method, data=body, headers=auth | (headers or {}))
 
 
-def _tar(*args: str, stdin: str | None = None) -> None:
+def _tar(*args: str, stdin: str | None = None, changed_is_ok: bool = False) -> None:
     """GNU tar with zstd, as actions/cache runs it on Linux (its paths relative to / here, to the workspace
-    there: the same absolute places either way)."""
+    there: the same absolute places either way). `changed_is_ok`: GNU tar's exit 1, a file that changed while
+    it was read, is no failure; on this shared machine that is a venv file hard-linked into the shared uv cache
+    whose link count (ctime) another session's install changed, its content the same."""
     done = subprocess.run(["tar", "-P", "-C", "/", *args], input=stdin, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
+    if done.returncode != 0 and not (changed_is_ok and done.returncode == 1):
         raise ActionFailed(f"tar {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
@@ -405,8 +407,8 @@ def cache_save() -> None:
         return
     with tempfile.NamedTemporaryFile(suffix=".tzst") as spool:
         manifest = "".join(f"{str(path).lstrip('/')}\n" for path in paths)
-        _tar("--posix", "-cf", spool.name, "--files-from", "-", "--use-compress-program", "zstdmt --long=30",
-             stdin=manifest)  # fmt: skip
+        _tar("--posix", "--warning=no-file-changed", "-cf", spool.name, "--files-from", "-",
+             "--use-compress-program", "zstdmt --long=30", stdin=manifest, changed_is_ok=True)  # fmt: skip
         size = spool.seek(0, os.SEEK_END)
         reserve = json.dumps({"key": key, "version": _cache_version(), "cacheSize": size}).encode()
         try:
