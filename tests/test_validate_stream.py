@@ -396,23 +396,46 @@ def test_a_folder_of_partition_files_streams_and_a_mismatched_file_is_named(benc
     )
 
 
-def test_csv_partitions_whose_later_file_has_decimals_widen_the_column(tmp_path: Path) -> None:
+def test_csv_partitions_that_infer_different_types_read_as_one_type_or_are_refused(tmp_path: Path) -> None:
+    """Arrow infers each CSV partition's types from its own first block: integers here and decimals there are
+    decimals, an empty column takes the others' type, text anywhere makes the column text, as one file of all
+    the rows reads; dates in one partition and integers in another have no common type but text: exit 2."""
     repo = tmp_path / "repo"
     (repo / "train").mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     rng = np.random.default_rng(0)
-    frames = [pd.DataFrame({"x": rng.integers(0, 100, 500), "target": rng.integers(0, 2, 500)}) for _ in range(2)]
-    frames[1]["x"] = frames[1]["x"] + 0.5
+    frames = [
+        pd.DataFrame(
+            {
+                "x": rng.integers(0, 100, 500),
+                "code": rng.integers(0, 5, 500),
+                "extra": np.nan,
+                "seen": pd.date_range("2024-01-01", periods=500, freq="D").strftime("%Y-%m-%d"),
+                "target": rng.integers(0, 2, 500),
+            }
+        )
+        for _ in range(3)
+    ]
+    frames[1]["x"] = frames[1]["x"] + 0.5  # decimals in the middle partition only
+    frames[1]["code"] = np.where(np.arange(500) % 50 == 0, "n/a", frames[1]["code"].astype(str))  # text
+    frames[2]["extra"] = rng.normal(size=500)  # empty in the first two partitions
     for index, frame in enumerate(frames):
         frame.to_csv(repo / "train" / f"part-{index}.csv", index=False)
     pd.concat(frames).to_csv(repo / "all.csv", index=False)
     (repo / "mlgate.yml").write_text("data:\n  label: target\n")
     streamed_run = run_validate("--results-dir", "s", "validate", "--train", "train", cwd=repo)
     exact_run = run_validate("--results-dir", "e", "validate", "--train", "all.csv", cwd=repo)
-    assert streamed_run.returncode == exact_run.returncode == 0, streamed_run.stderr
+    assert streamed_run.returncode == exact_run.returncode, streamed_run.stderr + exact_run.stderr
     stream_doc, exact_doc = _document(repo / "s" / "validation.json"), _document(repo / "e" / "validation.json")
-    assert stream_doc["evidence"]["findings"] == exact_doc["evidence"]["findings"]
     assert stream_doc["evidence"]["engine"]["path"] == "streaming"
+    assert stream_doc["evidence"]["findings"] == exact_doc["evidence"]["findings"]
+    assert stream_doc["evidence"]["inputs"]["train"]["rows"] == 1_500
+    frames[2]["seen"] = np.arange(500)  # integers where the other partitions hold dates
+    frames[2].to_csv(repo / "train" / "part-2.csv", index=False)
+    refused = run_validate("--results-dir", "s", "validate", "--train", "train", cwd=repo)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "train/part-2.csv: column 'seen' holds integer values (int64) here but datetime values" in refused.stderr
+    assert "(date32[day]) in train/part-0.csv: no type holds both but text" in refused.stderr
 
 
 def test_memory_budget_and_exact_settings_are_checked(tmp_path: Path) -> None:

@@ -256,9 +256,52 @@ def open_source(path: Path) -> Source:
     first, block = _file_schema(files[0], format)
     check_header(files[0], first.names)
     check_flat(files[0], first)
+    unified = CsvTypes(first, files[0])
     for file in files[1:]:
         schema, block = _file_schema(file, format, block)
         difference = _difference(schema, first, files[0], compare_types=format == "parquet")
         if difference is not None:
             raise InputError(f"has another schema than the rest of {path}: {difference}", file=file)
-    return Source(path, format, tuple(files), first, block)
+        if format == "csv":
+            unified.add(schema, file)
+    return Source(path, format, tuple(files), unified.schema if format == "csv" else first, block)
+
+
+class CsvTypes:
+    """One type per column for CSV partitions whose first blocks Arrow infers differently: integers in one and
+    decimals in another read as decimals everywhere, an empty column takes the others' type, text in any
+    partition makes the column text (as one file holding them all would read). Numbers, booleans and dates
+    have no common type but text, which would quietly turn the column's checks into category checks: a
+    partition that disagrees so is refused, naming it, the column and the partition it disagrees with."""
+
+    def __init__(self, schema: pa.Schema, file: Path) -> None:
+        self.schema = schema
+        self.origin = dict.fromkeys(schema.names, file)  # the file that gave each column its type
+
+    def add(self, schema: pa.Schema, file: Path) -> None:
+        for index, (here, so_far) in enumerate(zip(schema, self.schema, strict=True)):
+            if here.type != so_far.type:
+                common = self._common(here.name, here.type, so_far.type, file)
+                if common != so_far.type:
+                    self.schema = self.schema.set(index, so_far.with_type(common))
+                    self.origin[here.name] = file
+
+    def _common(self, name: str, here: pa.DataType, so_far: pa.DataType, file: Path) -> pa.DataType:
+        import pyarrow as pa
+
+        from mlgate.checks.columns import kind_of
+
+        if pa.types.is_string(here) or pa.types.is_string(so_far):
+            return pa.string()
+        if pa.types.is_temporal(here) and pa.types.is_temporal(so_far):
+            return here if pa.types.is_timestamp(here) else so_far  # a timestamp parses dates too
+        try:
+            fields = [pa.schema([pa.field(name, here)]), pa.schema([pa.field(name, so_far)])]
+            return pa.unify_schemas(fields, promote_options="permissive").field(name).type  # null, int -> double
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            raise InputError(
+                f"column '{name}' holds {kind_of(here)} values ({here}) here but {kind_of(so_far)} values "
+                f"({so_far}) in {self.origin[name]}: no type holds both but text; make the column one type in "
+                "every partition",
+                file=file,
+            ) from None
