@@ -85,7 +85,17 @@ def test_bad_input_is_refused_and_the_history_stays(monitored: Workspace) -> Non
     yml.write_text(text.replace("latency_ms: latency", "latency: latency"))
     err = _refused(monitored, 3)
     assert "mlgate.yml:12: monitor.columns.latency: unknown key 'latency' (allowed: error, features, label," in err
+    features = "columns: {features: [x1, %s], "
+    yml.write_text(text.replace("columns: {", features % "x3"))
+    err = _refused(monitored, 3)
+    assert "monitor.columns.features: column 'x3' is not in the production log production" in err
+    yml.write_text(text.replace("columns: {", features % "latency"))  # in the log, never a training column
+    err = _refused(monitored, 3)
+    assert "monitor.columns.features: feature 'latency' is not a column of data.train" in err
     yml.write_text(text)
+    renamed = "python make_log.py && sed -i '1s/x1,x2,colour/a1,a2,hue/' production/date=*/log.csv"
+    err = _refused(monitored, 3, "--data-command", renamed)
+    assert "no feature of data.train is in the production log: name them (monitor.columns.features)" in err
 
     swap = (
         "python make_log.py && python -c \"p='production/date=2026-01-03/log.csv'; lines=open(p).read().splitlines();"
