@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-import yaml
 from bench.act_bench import ActResult
 from bench.example_fixtures import git
 from bench.github_fixtures import DEMO_REPO
@@ -20,11 +19,10 @@ from bench.github_openapi import schema_errors
 from bench.github_standin import GitHubStandIn
 from bench.github_state import IssueComment
 from bench.retrain_fixtures import add_issue
-from bench.workflow_fixtures import TEMPLATES, CiRepo
+from bench.workflow_fixtures import CiRepo
 
 pytestmark = pytest.mark.slow
 
-TEMPLATE = TEMPLATES / "mlgate-chatops.yml"
 CHATOPS = "mlgate/mlgate/actions/chatops@v1"
 MODEL = "breast-cancer-classifier"
 BOT = "github-actions[bot]"
@@ -226,10 +224,9 @@ def test_refusals_run_nothing(ci_repo: CiRepo) -> None:
     reply = refused(t.comment(f"/mlgate promote {MODEL}@v1.1.0 to production", "wes"))
     assert "`/mlgate promote` on a production environment needs maintain or higher" in reply
 
-    # an edited comment: GitHub does not even start the template for one (it listens to `created` only); act
-    # ignores activity types, so here mlgate's own check answers it, as it would a workflow without the filter
-    assert yaml.safe_load(TEMPLATE.read_text())[True]["issue_comment"]["types"] == ["created"]
+    # an edited comment: GitHub does not even start the template for one (it listens to `created` only; act
+    # ignores activity types, the bench does not). mlgate's own check is test_chatops_github's.
     edited = t.comment("/mlgate retrain", "wes")
-    reply = refused(edited, action="edited")
-    assert "the comment was edited; mlgate runs only new comments" in reply and t.reactions(edited) == ["-1"]
+    run = t.deliver(edited, "edited")
+    assert not run.started and t.reactions(edited) == [] and len(t.replies()) == 3
     check_githubs_shapes(github)

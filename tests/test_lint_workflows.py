@@ -232,3 +232,27 @@ def test_zizmor_reports_script_injection(tmp_path: Path) -> None:
     result = zizmor([action])
     assert result.returncode != 0
     assert "template-injection" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("template", "event_name", "action", "started"),
+    [
+        ("mlgate-chatops.yml", "issue_comment", "created", True),
+        ("mlgate-chatops.yml", "issue_comment", "edited", False),
+        ("mlgate-chatops.yml", "issue_comment", "deleted", False),
+        ("mlgate-pr.yml", "pull_request", "synchronize", True),
+        ("mlgate-pr.yml", "pull_request", "closed", False),  # not one of pull_request's default types
+        ("mlgate-pr-comment.yml", "workflow_run", "completed", True),
+        ("mlgate-pr-comment.yml", "workflow_run", "requested", False),
+        ("mlgate-monitor.yml", "schedule", None, True),
+        ("mlgate-monitor.yml", "push", None, False),
+    ],
+)
+def test_the_act_bench_starts_a_template_only_for_the_activity_types_github_would(
+    template: str, event_name: str, action: str | None, started: bool
+) -> None:
+    """act ignores `types:`; the bench (act_bench.starts) does what GitHub does before act runs anything."""
+    from bench.act_bench import starts
+
+    event = {"action": action} if action else {}
+    assert starts(ROOT / "workflows-templates" / template, event_name, event) is started

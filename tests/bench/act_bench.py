@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ACT = Path(sys.prefix) / "bin" / "act"
@@ -91,6 +92,7 @@ class ActResult:
     steps: list[StepLog]
     jobs: dict[str, str]  # job name -> success / failure
     events: list[dict[str, Any]] = field(repr=False)
+    started: bool = True  # False: GitHub would not start the workflow for this event, so act was not run
 
     @property
     def ok(self) -> bool:
@@ -156,6 +158,29 @@ def read_result(returncode: int, stdout: str, stderr: str) -> ActResult:
             jobs[job] = event["jobResult"]
     log = "\n".join(lines) + ("\n--- act stderr ---\n" + stderr if stderr.strip() else "")
     return ActResult(returncode, log, steps, jobs, events)
+
+
+# The activity types GitHub starts a workflow for when its `on:` lists none for the event.
+DEFAULT_TYPES = {
+    "pull_request": ("opened", "synchronize", "reopened"),
+    "pull_request_target": ("opened", "synchronize", "reopened"),
+}
+
+
+def starts(workflow: Path, event_name: str, event: Mapping[str, Any]) -> bool:
+    """Whether GitHub starts `workflow` for this event: for an event with an activity type (its payload's
+    `action`), only when `on:` lists that type (or the event's default types when it lists none). act ignores
+    `types:` and would run the workflow for an edited comment or a closed pull request all the same."""
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    on = document.get(True, document.get("on", {}))  # YAML 1.1 reads a bare `on` as True
+    triggers = {on: None} if isinstance(on, str) else dict.fromkeys(on) if isinstance(on, list) else dict(on)
+    if event_name not in triggers:
+        return False
+    action = event.get("action")
+    settings = triggers[event_name] or {}
+    listed = settings.get("types") if isinstance(settings, dict) else None
+    types = listed if listed is not None else DEFAULT_TYPES.get(event_name)
+    return action is None or types is None or action in types
 
 
 def free_port() -> int:
@@ -328,7 +353,11 @@ class ActBench:
         """Run `workflow` for one event; `git_remotes` holds the bare repositories (<owner>/<name>.git) that
         ${GITHUB_SERVER_URL}/<owner>/<name> means to git. `install=False`: mlgate's venv is restored as from
         actions/cache (see `restored_mlgate`) instead of installed. `matrix` runs only the matrix jobs with those
-        values (act's --matrix): the others never start, as jobs cancelled before their first step."""
+        values (act's --matrix): the others never start, as jobs cancelled before their first step. An event
+        GitHub would not start `workflow` for (see `starts`) is not run."""
+        if not starts(workflow, event_name, event):
+            said = f"GitHub does not start {workflow.name} for {event_name} {event.get('action')}"
+            return ActResult(0, said, [], {}, [], started=False)
         workspace.mkdir(parents=True, exist_ok=True)
         event_file = workspace.parent / f"event-{os.getpid()}-{next(_run_ids)}.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
