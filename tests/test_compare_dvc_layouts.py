@@ -141,6 +141,7 @@ def test_a_clean_clone_reads_both_sides_from_the_remote(layout: Layout, invoke):
     run, result = compare(invoke, layout, "--base", layout.base, "--head", layout.head, cwd=clone)
     assert_regression_caught(run, result)
     evidence = result["evidence"]
+    assert evidence["base"] == {"mode": "auto", "how": "committed", "commit": layout.base}  # the remote holds it
     assert evidence_as_dvc_json(evidence["metrics"]) == evidence_as_dvc_json(expected["metrics"])
     assert evidence["params"] == expected["params"] and evidence["history"] == expected["history"]
     assert plotted(evidence) == plotted(expected)
