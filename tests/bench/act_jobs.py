@@ -3,7 +3,7 @@
     run = run_jobs(Job("pr", [Step("train", "actions/train", may_fail=True), Step("gate", "actions/compare-metrics")],
                        checkout=repo_dir))
     assert run["train"].outcome == "failure" and run["gate"].outputs["gate"] == "pass"
-    assert run.jobs["pr"].workspace / ".mlgate/results/compare.json"   # the job's workspace, as it ended
+    compare = (run.jobs["pr"].workspace / ".mlgate/results/compare.json").read_text()  # as the job left it
 
 An act run costs well under a second of its own here; what costs is mlgate's work, so a test groups the
 invocations that share a repository into the steps of one job (`may_fail`: `continue-on-error`, so a step meant
@@ -19,6 +19,8 @@ What a job is made of, and why:
 - A last step (`if: always()`) writes `toJSON(steps)` (each step's outcome, conclusion and outputs, as the
   runner evaluated them) and a copy of the workspace to the run's folder: act removes the workspace when the
   job ends.
+- mlgate's venv is restored as actions/setup's cache hit leaves it (ActBench.run's install=False) unless a run
+  passes install=True: the real install and its cache are test_setup_action.py's subject.
 - Annotations, masks, summaries and exit codes come from act's JSON log: workflow commands are events with
   `command` and `kvPairs`, each step's job summary is a `summary` event, a failed process an `exit status N`.
 """
