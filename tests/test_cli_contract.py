@@ -111,3 +111,4 @@ def test_missing_default_config_means_defaults(tmp_path: Path) -> None:
     effective = json.loads(result.stdout)
     assert effective["train"]["command"] == "dvc repro"
     assert effective["metrics"]["significance"] == {"alpha": 0.05, "resamples": 2000, "seed": 0}
+    assert effective["compare"] == {"base": "auto"}

@@ -20,7 +20,7 @@ def config(settings: Settings, as_json: bool) -> int:
     if as_json:
         effective = {
             section: dataclasses.asdict(getattr(cfg, section))
-            for section in ("data", "train", "tests", "metrics", "deploy", "retrain", "chatops")
+            for section in ("data", "train", "tests", "metrics", "compare", "deploy", "retrain", "chatops")
         }
         click.echo(json.dumps({"source": source, **effective}, indent=2, default=str))
     else:
