@@ -195,6 +195,7 @@ def test_with_a_dvc_remote_a_harmless_pr_is_green_and_a_regressing_pr_fails_on_t
     outputs = green.outputs(MLGATE)
     assert outputs["verdict"] in ("pass", "warn") and outputs["exit-code"] == "0", green.log
     assert obtained_files(green) == pulled, green.log
+    assert "::group::mlgate: dvc pull data/train.csv data/test.csv" in green.log  # exactly those targets
     # The training ran train and evaluate on the pulled data; only the determinism audit's rerun after it
     # (train.repeat: 2, which forces every stage) runs prepare.
     printed = green.step(MLGATE).output

@@ -181,11 +181,13 @@ class _Pipeline:
         return (self.project.root / path).exists()
 
     def _pull(self, paths: Sequence[str]) -> str:
-        """`dvc pull` of exactly `paths`; DVC's reason when some of them could not be pulled, else ""."""
-        try:
-            self.repo.pull(targets=[str(self.project.root / path) for path in paths])
-        except Exception as exc:  # some targets missing from the remote, or the remote unreachable
-            return describe(exc)
+        """`dvc pull` of exactly `paths` (a log group of its own: the job's time spent restoring files shows);
+        DVC's reason when some of them could not be pulled, else ""."""
+        with gha.group(f"mlgate: dvc pull {' '.join(paths)}"):
+            try:
+                self.repo.pull(targets=[str(self.project.root / path) for path in paths])
+            except Exception as exc:  # some targets missing from the remote, or the remote unreachable
+                return describe(exc)
         return ""
 
     def _where(self, pulled: str) -> str:
