@@ -29,13 +29,13 @@ def test_action_rejects_a_bad_push_input_then_deploys_with_the_local_driver(
 
     bad = run["bad-input"]
     assert bad.outcome == "failure", run.log
-    assert bad.annotations[0].message == "input push must be true or false (got 'yes')"
+    assert [a.message for a in bad.annotations] == ["input push must be true or false (got 'yes')"], run.log
 
     deploy = run["deploy"]
     assert deploy.ok, run.log
     assert deploy.outputs == {"version": "v0.1.0", "deployment-id": "1"}
     assert deploy_repo.origin_tags() == {"churn@v0.1.0": sha, "churn#production#1": sha}
-    assert deploy_repo.deployed()[0][:4] == ["production", "churn", "v0.1.0", "model-1"]
+    assert [line[:4] for line in deploy_repo.deployed()] == [["production", "churn", "v0.1.0", "model-1"]], run.log
     assert "mlgate deploy: pass" in deploy.summary
     workspace = run.jobs["deploy"].workspace
     assert json.loads((workspace / ".mlgate/results/deploy.json").read_text())["verdict"] == "pass"
