@@ -15,21 +15,29 @@ def push_event(ref: str = "refs/heads/main") -> dict[str, object]:
     return {"ref": ref, "repository": {"full_name": "octo/demo", "default_branch": "main"}}
 
 
-def test_action_rejects_a_bad_push_input_then_deploys_with_the_local_driver(
-    run_jobs: JobsRunner, deploy_repo: DeployRepo
-) -> None:
+def test_action_rejects_a_bad_push_input(run_jobs: JobsRunner, deploy_repo: DeployRepo) -> None:
+    """act (0.2.89 and its main branch, pkg/container/host_environment.go `exec`) returns as soon as a failing
+    command exits and closes the step's pty before copying what is still in it, so the last line a failing step
+    printed is sometimes lost (seen here under load: this step's ::error line, about 1 run in 8). GitHub's runner
+    reads the output to the end. The refusal changes nothing, so its run is repeated while act dropped the line;
+    a wrong or missing message from the action itself still fails every attempt."""
+    job = Job("deploy", [Step("bad-input", DEPLOY, {"push": "yes"}, may_fail=True)], checkout=deploy_repo.path)
+    for _attempt in range(3):
+        run = run_jobs(job, event_name="push", event=push_event(), ref="refs/heads/main", sha=deploy_repo.head())
+        bad = run["bad-input"]
+        assert bad.outcome == "failure", run.log
+        if bad.annotations:  # act kept the step's output
+            break
+    assert [a.message for a in bad.annotations] == ["input push must be true or false (got 'yes')"], run.log
+    assert deploy_repo.origin_tags() == {} and deploy_repo.deployed() == []
+
+
+def test_action_deploys_with_the_local_driver(run_jobs: JobsRunner, deploy_repo: DeployRepo) -> None:
     sha = deploy_repo.head()
     deploy_repo.gate("pass")
-    steps = [
-        Step("bad-input", DEPLOY, {"push": "yes"}, may_fail=True),
-        Step("deploy", DEPLOY, {"environment": "production", "driver": "local", "bump": "minor"}),
-    ]
-    job = Job("deploy", steps, checkout=deploy_repo.path, env={"DEPLOY_LOG": str(deploy_repo.log)})
+    step = Step("deploy", DEPLOY, {"environment": "production", "driver": "local", "bump": "minor"})
+    job = Job("deploy", [step], checkout=deploy_repo.path, env={"DEPLOY_LOG": str(deploy_repo.log)})
     run = run_jobs(job, event_name="push", event=push_event(), ref="refs/heads/main", sha=sha)
-
-    bad = run["bad-input"]
-    assert bad.outcome == "failure", run.log
-    assert [a.message for a in bad.annotations] == ["input push must be true or false (got 'yes')"], run.log
 
     deploy = run["deploy"]
     assert deploy.ok, run.log
