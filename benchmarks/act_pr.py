@@ -154,15 +154,7 @@ def _measure(ctx: Context, repo: Any, pull: Any, kind: str, run_id: int) -> tupl
         uv_cache = tempfile.mkdtemp(prefix="uv-cache-", dir=ctx.work_dir)
         env = {"UV_CACHE_DIR": uv_cache, "UV_OFFLINE": "0", "PIP_NO_INDEX": "0", "PIP_NO_CACHE_DIR": "1"}
     started = datetime.now()
-    result = repo.run(
-        "mlgate-pr.yml",
-        "pull_request",
-        pull.event,
-        ref=f"refs/pull/{pull.number}/merge",
-        sha=pull.merge,
-        env=env,
-        run_id=run_id,
-    )
+    result = repo.run_pull(pull, env=env, run_id=run_id)
     wall = (datetime.now() - started).total_seconds()
     if not result.ok:
         raise RuntimeError(f"the {kind} run failed:\n{result.log[-3000:]}")

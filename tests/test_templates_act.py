@@ -27,12 +27,6 @@ MATRIX_RUN_ID = 5150
 LOGREG, FOREST = "mlgate-results-logreg", "mlgate-results-forest"
 
 
-def run_pr(ci_repo: CiRepo, pull: PullRequest, template: str = "mlgate-pr.yml", **options) -> ActResult:
-    """`template` on the pull request's test merge commit, as GitHub runs a pull_request workflow."""
-    ref = f"refs/pull/{pull.number}/merge"
-    return ci_repo.run(template, "pull_request", pull.event, ref=ref, sha=pull.merge, **options)
-
-
 def obtained_files(run: ActResult) -> dict[str, str]:
     """How each file mlgate read came to be in the job's clean checkout (files on demand), as its log says
     (`file data/train.csv: reproduced stage prepare`); act removes the job's workspace when the job ends."""
@@ -78,12 +72,8 @@ def workflow_run_event(ci_repo: CiRepo, pull: PullRequest, run_id: int, conclusi
 def test_fork_pr_report_reaches_the_pr_through_the_artifact_and_the_comment_workflow(ci_repo: CiRepo) -> None:
     ci_repo.github.add_token(FORK_TOKEN, read_only=True)
     pull = ci_repo.open_pull("tune", {"train": {"C": 0.8}}, fork=True)
-    fork_run = ci_repo.run(
-        "mlgate-pr.yml",
-        "pull_request",
-        pull.event,
-        ref=f"refs/pull/{pull.number}/merge",
-        sha=pull.merge,
+    fork_run = ci_repo.run_pull(
+        pull,
         token=FORK_TOKEN,
         run_id=FORK_RUN_ID,
         install=True,  # the real install, from the warm uv cache (the other tests restore it, as a cache hit)
@@ -154,7 +144,7 @@ def test_a_pr_without_a_dvc_remote_is_green_its_data_from_prepare_and_its_base_r
     PR is green, and the report says how the base was obtained."""
     ci_repo.allow_a_loaded_machine()
     pull = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
-    run = run_pr(ci_repo, pull, install=False)
+    run = ci_repo.run_pull(pull, install=False)
     assert run.ok, run.log
     outputs = run.outputs(MLGATE)
     assert outputs["verdict"] in ("pass", "warn") and outputs["exit-code"] == "0", run.log
@@ -190,7 +180,7 @@ def test_with_a_dvc_remote_a_harmless_pr_is_green_and_a_regressing_pr_fails_on_t
     pulled = {"data/train.csv": PULLED, "data/test.csv": PULLED}
 
     harmless = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
-    green = run_pr(ci_repo, harmless, install=False)
+    green = ci_repo.run_pull(harmless, install=False)
     assert green.ok, green.log
     outputs = green.outputs(MLGATE)
     assert outputs["verdict"] in ("pass", "warn") and outputs["exit-code"] == "0", green.log
@@ -214,7 +204,7 @@ def test_with_a_dvc_remote_a_harmless_pr_is_green_and_a_regressing_pr_fails_on_t
     assert check.conclusion == ("success" if outputs["verdict"] == "pass" else "neutral")
 
     regressing = ci_repo.open_pull("regress", {"train": {"n_features": 3}})
-    red = run_pr(ci_repo, regressing, install=False)
+    red = ci_repo.run_pull(regressing, install=False)
     assert not red.ok, red.log
     outputs = red.outputs(MLGATE)
     assert outputs["verdict"] == "fail" and outputs["exit-code"] == "1", red.log
@@ -245,7 +235,7 @@ def test_matrix_template_merges_each_jobs_results_into_one_report_and_a_job_that
     pull = ci_repo.open_pull("tune", {"train": {"C": 0.8}})
     artifacts = ci_repo.scratch / "artifacts"
 
-    full = run_pr(ci_repo, pull, MATRIX, install=False, run_id=MATRIX_RUN_ID)
+    full = ci_repo.run_pull(pull, MATRIX, install=False, run_id=MATRIX_RUN_ID)
     assert matrix_jobs(full) == {"train logreg": "success", "train forest": "success", "report": "failure"}, full.log
     uploaded = {p.name for p in (artifacts / str(MATRIX_RUN_ID)).iterdir()}
     assert {"mlgate-results-logreg", "mlgate-results-forest"} <= uploaded, full.log
@@ -261,7 +251,7 @@ def test_matrix_template_merges_each_jobs_results_into_one_report_and_a_job_that
     assert check.name == "mlgate" and check.head_sha == pull.head and check.conclusion == "failure"
     assert (check.title or "").startswith(f"fail: {FOREST}: accuracy fell"), check.title
 
-    partial = run_pr(ci_repo, pull, MATRIX, install=False, run_id=MATRIX_RUN_ID + 1, matrix={"model": "logreg"})
+    partial = ci_repo.run_pull(pull, MATRIX, install=False, run_id=MATRIX_RUN_ID + 1, matrix={"model": "logreg"})
     assert matrix_jobs(partial) == {"train logreg": "success", "report": "failure"}, partial.log
     uploaded = {p.name for p in (artifacts / str(MATRIX_RUN_ID + 1)).iterdir()}
     assert "mlgate-results-logreg" in uploaded and "mlgate-results-forest" not in uploaded, partial.log

@@ -148,6 +148,11 @@ class CiRepo:
             **options,
         )
 
+    def run_pull(self, pull: PullRequest, template: str = "mlgate-pr.yml", **options: Any) -> ActResult:
+        """`template` on the pull request's test merge commit, as GitHub runs a pull_request workflow."""
+        ref = f"refs/pull/{pull.number}/merge"
+        return self.run(template, "pull_request", pull.event, ref=ref, sha=pull.merge, **options)
+
     def edit_config(self, changes: Mapping[str, Any]) -> None:
         """Merge `changes` into mlgate.yml on main and push it (the user tuning their policy)."""
         config = self.dev / "mlgate.yml"
