@@ -125,34 +125,52 @@ def keep_predictions(project: Project, seed: int) -> str | None:
     return relative
 
 
+def train_again(
+    project: Project,
+    command: list[str] | str,
+    files: list[str],
+    repo: Any,
+    *,
+    group: str,
+    what: str,
+    log_name: str,
+    env: dict[str, str] | None,
+) -> tuple[Any, Any]:
+    """One more training run (another seed, or a determinism run): its record and the metrics it left; a run that
+    fails or produces no metrics is an error naming `what` it was."""
+    from mlgate import gha
+    from mlgate.adapters import dvc_repo, monitor
+
+    shown = command if isinstance(command, str) else " ".join(command)
+    with gha.group(f"mlgate train: {group}: {shown}"):
+        record = monitor.run_monitored(
+            command, cwd=project.config.root, log_file=project.results_dir / log_name, extra_env=env
+        )
+    snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)
+    if record.exit_code != 0 or snapshot.missing or snapshot.errors:
+        last = record.log_tail[-1] if record.log_tail else "no output"
+        raise InputError(
+            f"{what} failed: exit code {record.exit_code}"
+            f"{', missing ' + ', '.join(snapshot.missing) if snapshot.missing else ''}; its last line: {last}"
+        )
+    return record, snapshot
+
+
 def train_other_seeds(
     project: Project, command: list[str] | str, param: SeedParam | None, files: list[str], repo: Any
 ) -> list[SeedRun]:
     """Train with each seed after the first (the first is the run the step keeps, trained after these); a run
     that fails or produces no metrics is an error naming its seed."""
-    from mlgate import gha
-    from mlgate.adapters import dvc_repo, monitor
-
-    cfg = project.config
     runs = []
     run_command = command if param is not None else forced(command)
-    for seed in cfg.train.seeds[1:]:
-        shown = run_command if isinstance(run_command, str) else " ".join(run_command)
-        with gha.group(f"mlgate train: seed {seed} (train.seeds): {shown}"), _seeded(param, seed):
-            record = monitor.run_monitored(
-                run_command,
-                cwd=cfg.root,
-                log_file=project.results_dir / f"train.seed-{seed}.log",
-                extra_env={SEED_ENV: str(seed)},
-            )
-            snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)
+    for seed in project.config.train.seeds[1:]:
+        with _seeded(param, seed):
+            record, snapshot = train_again(
+                project, run_command, files, repo, group=f"seed {seed} (train.seeds)",
+                what=f"the training with seed {seed} (train.seeds)", log_name=f"train.seed-{seed}.log",
+                env={SEED_ENV: str(seed)},
+            )  # fmt: skip
             kept = keep_predictions(project, seed)
-        if record.exit_code != 0 or snapshot.missing or snapshot.errors:
-            last = record.log_tail[-1] if record.log_tail else "no output"
-            raise InputError(
-                f"the training with seed {seed} (train.seeds) failed: exit code {record.exit_code}"
-                f"{', missing ' + ', '.join(snapshot.missing) if snapshot.missing else ''}; its last line: {last}"
-            )
         runs.append(SeedRun(seed, snapshot.metrics, kept, record.wall_seconds))
     return runs
 

@@ -169,27 +169,18 @@ def _audit(
 ) -> Any:
     """Train train.repeat − 1 more times with the same seed (the same params) and compare every run's metrics
     and predictions with the first's; a run that fails or produces no metrics is an error."""
-    from mlgate import gha
-    from mlgate.adapters import dvc_repo, monitor
     from mlgate.compare.determinism import audit
-    from mlgate.steps.seeds import forced
+    from mlgate.steps.seeds import forced, train_again
 
     cfg = project.config
     metrics, predictions = [first], [_prediction_rows(project)]
     again = forced(command)
     for number in range(2, cfg.train.repeat + 1):
-        shown = again if isinstance(again, str) else " ".join(again)
-        with gha.group(f"mlgate train: determinism run {number} of {cfg.train.repeat}: {shown}"):
-            record = monitor.run_monitored(
-                again, cwd=cfg.root, log_file=project.results_dir / f"train.repeat-{number}.log", extra_env=seed_env
-            )
-        snapshot = dvc_repo.read_snapshot(repo, None, files, from_dvc=False)
-        if record.exit_code != 0 or snapshot.missing or snapshot.errors:
-            last = record.log_tail[-1] if record.log_tail else "no output"
-            raise InputError(
-                f"determinism run {number} of {cfg.train.repeat} (train.repeat) failed: exit code {record.exit_code}"
-                f"{', missing ' + ', '.join(snapshot.missing) if snapshot.missing else ''}; its last line: {last}"
-            )
+        _, snapshot = train_again(
+            project, again, files, repo, group=f"determinism run {number} of {cfg.train.repeat}",
+            what=f"determinism run {number} of {cfg.train.repeat} (train.repeat)",
+            log_name=f"train.repeat-{number}.log", env=seed_env,
+        )  # fmt: skip
         metrics.append(snapshot.metrics)
         predictions.append(_prediction_rows(project))
     rows = None if any(run is None for run in predictions) else predictions
