@@ -194,3 +194,25 @@ def test_reproduce_needs_a_stage_to_re_run_and_says_so(metrics_repo, invoke) -> 
         "scores.json; commit them, or push them to a DVC remote"
     ), run.err
     assert git(metrics_repo.path, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
+
+
+def test_the_base_worktree_reaches_the_workspaces_cache_and_remotes_with_their_options(tmp_path: Path) -> None:
+    """The worktree's DVC is given the project's cache dir and every remote as the workspace configures it (its
+    options too, e.g. a region), with the default; `dvc repro` there then pulls (returned True)."""
+    from dvc.config import Config
+
+    from mlgate.adapters.base_reproduction import _share_cache_and_remotes
+
+    project, worktree = tmp_path / "project", tmp_path / "worktree"
+    for root in (project, worktree):
+        root.mkdir()
+        git(root, "init", "--quiet")
+        dvc(root, "init", "--quiet")
+    dvc(project, "remote", "add", "--default", "storage", str(tmp_path / "storage"))
+    dvc(project, "remote", "modify", "storage", "jobs", "3")
+    assert _share_cache_and_remotes(project, worktree) is True
+    local = Config(dvc_dir=str(worktree / ".dvc"), validate=False).load_one("local")
+    storage = local["remote"]["storage"]
+    assert storage["url"] == str(tmp_path / "storage") and storage["jobs"] == "3"
+    assert local["core"]["remote"] == "storage"
+    assert Path(local["cache"]["dir"]) == project / ".dvc" / "cache"

@@ -75,14 +75,13 @@ def _share_cache_and_remotes(project_root: Path, worktree_root: Path) -> bool:
 
     with Repo(str(project_root)) as repo:
         cache_dir = repo.cache.local_cache_dir
-        default = repo.config["core"].get("remote")
-    remotes = (workspace_remotes(project_root) or {}).get("remote", {})
+    shared = workspace_remotes(project_root) or {}  # what every other read of a revision is given too
     config = Config(dvc_dir=str(worktree_root / ".dvc"), validate=False)
     with config.edit("local") as local:
         local.setdefault("cache", {})["dir"] = str(cache_dir)
-        for name, section in remotes.items():
-            local.setdefault("remote", {}).setdefault(name, {})["url"] = section["url"]
-        if default:
+        for name, section in shared.get("remote", {}).items():
+            local.setdefault("remote", {}).setdefault(name, {}).update(section)
+        if default := shared.get("core", {}).get("remote"):
             local.setdefault("core", {})["remote"] = default
     return bool(default)
 
